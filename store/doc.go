@@ -1,0 +1,10 @@
+// Package store says where licensed keeps its state and what it promises
+// about it. PostgreSQL (store/postgres) and embedded SQLite (store/sqlite)
+// implement Store; both pass the one conformance suite in store/storetest,
+// so the licensing service above never needs to know which one it runs on.
+//
+// The contract that matters most: a change and the audit event that records
+// it commit in one transaction (InTx), and LockLicense serialises every
+// writer of one license, which is what keeps seat limits exact under any
+// concurrency, across processes.
+package store

@@ -1,0 +1,295 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is the source of truth. Methods of Queries on a Store read outside any
+// transaction (on SQLite, from the reader pool); everything that writes goes
+// through InTx.
+type Store interface {
+	Queries
+
+	// InTx runs fn in one read-write transaction and commits it when fn
+	// returns nil; any error rolls everything back. fn may be retried by
+	// nothing: it runs once. On SQLite the transaction holds the single
+	// write lock from its start; on PostgreSQL it runs at READ COMMITTED and
+	// relies on LockLicense for serialisation.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// Migrate applies pending schema migrations and reports how many ran.
+	Migrate(ctx context.Context) (int, error)
+	// Ping answers nil while the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Queries are the reads, available on a Store and inside a transaction.
+type Queries interface {
+	BrandByID(ctx context.Context, id string) (Brand, error)
+	BrandBySlug(ctx context.Context, slug string) (Brand, error)
+	ProductBySlug(ctx context.Context, brandID, slug string) (Product, error)
+	// MaxTokenTTL is the longest token_ttl of any product (0 when there is
+	// none): the longest a retired signing key must stay published.
+	MaxTokenTTL(ctx context.Context) (time.Duration, error)
+
+	APIKeyByID(ctx context.Context, id string) (APIKey, error)
+	APIKeyByPrefix(ctx context.Context, prefix string) (APIKey, error)
+
+	CustomerByEmail(ctx context.Context, email string) (Customer, error)
+	LicenseKeyByHash(ctx context.Context, hash []byte) (LicenseKey, error)
+	// LatestLicenseKey is the most recently created key of a customer at a
+	// brand: the one provisioning reuses.
+	LatestLicenseKey(ctx context.Context, brandID, customerID string) (LicenseKey, error)
+
+	LicenseByID(ctx context.Context, id string) (License, error)
+	// LicensesByKey lists every license under one license key, oldest first.
+	LicensesByKey(ctx context.Context, licenseKeyID string) ([]License, error)
+	// LicenseByKeyAndProduct is the license of one product under a key.
+	LicenseByKeyAndProduct(ctx context.Context, licenseKeyID, productID string) (License, error)
+	// SearchLicenses lists the licenses of a customer email, ordered by id.
+	SearchLicenses(ctx context.Context, f LicenseFilter) ([]License, error)
+
+	ActivationByID(ctx context.Context, id string) (Activation, error)
+	// LiveActivation is the activation holding a seat for instance, if any.
+	LiveActivation(ctx context.Context, licenseID, instance string) (Activation, error)
+	// LiveActivations lists the seats in use, oldest first.
+	LiveActivations(ctx context.Context, licenseID string) ([]Activation, error)
+	CountLiveActivations(ctx context.Context, licenseID string) (int, error)
+
+	// AuditEvents lists a brand's events newest first.
+	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+
+	Idempotency(ctx context.Context, brandID, key string) (Idempotency, error)
+
+	// SigningKeys lists every signing key, oldest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+}
+
+// Tx is one read-write transaction.
+type Tx interface {
+	Queries
+
+	CreateBrand(ctx context.Context, b Brand) error
+	CreateProduct(ctx context.Context, p Product) error
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// TouchAPIKey records a use of the key.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// RevokeAPIKey marks an unrevoked key revoked; ErrNotFound otherwise.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// EnsureCustomer returns the customer with this email, creating it with
+	// c.ID when there is none. Safe under concurrent calls.
+	EnsureCustomer(ctx context.Context, c Customer) (Customer, error)
+	CreateLicenseKey(ctx context.Context, k LicenseKey) error
+
+	// CreateLicense inserts l; the joined read-only fields are ignored.
+	// ErrAlreadyExists when the key already has a license of that product.
+	CreateLicense(ctx context.Context, l License) error
+	// LockLicense reads a license and holds its row lock until the
+	// transaction ends: every writer of one license goes through it.
+	LockLicense(ctx context.Context, id string) (License, error)
+	// UpdateLicense writes status, seats, expires_at, entitlements, metadata
+	// and updated_at, and bumps the version, if the stored version still is
+	// l.Version; else ErrConflict. It returns the new version.
+	UpdateLicense(ctx context.Context, l License) (int64, error)
+
+	// CreateActivation: ErrAlreadyExists when the instance holds a live seat.
+	CreateActivation(ctx context.Context, a Activation) error
+	// TouchActivation sets instance_name and last_seen_at of a live activation.
+	TouchActivation(ctx context.Context, id, instanceName string, at time.Time) error
+	// Deactivate ends a live activation; ErrNotFound when it is not live.
+	Deactivate(ctx context.Context, id string, at time.Time) error
+
+	// AppendAuditEvent adds an event; events are never changed or deleted.
+	AppendAuditEvent(ctx context.Context, e AuditEvent) error
+
+	// ClaimIdempotency inserts a pending record and reports true, or reports
+	// false when the key is already taken. On PostgreSQL a concurrent claim
+	// of the same key waits until the first transaction ends.
+	ClaimIdempotency(ctx context.Context, r Idempotency) (bool, error)
+	// CompleteIdempotency stores the response of a claimed key.
+	CompleteIdempotency(ctx context.Context, brandID, key string, status int, body []byte) error
+	// DeleteIdempotencyBefore drops records created before t.
+	DeleteIdempotencyBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// CreateSigningKey: ErrAlreadyExists when one key is already in the
+	// state of k and that state admits only one key (next, active).
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// SetSigningKeyState moves kid from state from to state to, stamping
+	// activated_at or retired_at with at; ErrConflict when kid is not in
+	// state from (someone else moved it first).
+	SetSigningKeyState(ctx context.Context, kid string, from, to KeyState, at time.Time) error
+}
+
+// Brand is a vendor with its products, e.g. Rank Math.
+type Brand struct {
+	ID        string
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Product is something a brand licenses.
+type Product struct {
+	ID           string
+	BrandID      string
+	Slug         string
+	Name         string
+	DefaultSeats int
+	TokenTTL     time.Duration // stored in whole seconds
+	CreatedAt    time.Time
+}
+
+// APIKey authenticates a brand server (BrandID set) or the platform (nil).
+type APIKey struct {
+	ID         string
+	BrandID    *string
+	Name       string
+	Prefix     string
+	SecretHash []byte
+	Scopes     []string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Customer is an end user, known by email (trimmed, lower-cased).
+type Customer struct {
+	ID    string
+	Email string
+}
+
+// LicenseKey is the secret a customer types into a product. Only its HMAC
+// (lookup) and ciphertext (read-back for the owning brand) are stored.
+type LicenseKey struct {
+	ID         string
+	BrandID    string
+	CustomerID string
+	Hash       []byte
+	Ciphertext []byte
+	Hint       string
+	CreatedAt  time.Time
+}
+
+// Status is a stored license status. "expired" is never stored: it is an
+// active license past its expiry, computed when read.
+type Status string
+
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+	StatusCancelled Status = "cancelled"
+	StatusExpired   Status = "expired"
+)
+
+// License grants a customer seats of one product.
+type License struct {
+	ID           string
+	LicenseKeyID string
+	BrandID      string
+	ProductID    string
+	Status       Status
+	Seats        int
+	ExpiresAt    *time.Time // nil: perpetual
+	Entitlements []string
+	Metadata     json.RawMessage
+	Version      int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+
+	// Joined on read; ignored on write.
+	BrandSlug     string
+	ProductSlug   string
+	TokenTTL      time.Duration
+	CustomerEmail string
+	KeyCiphertext []byte
+	KeyHint       string
+	SeatsUsed     int
+}
+
+// LicenseFilter selects licenses of one customer email.
+type LicenseFilter struct {
+	Email   string
+	BrandID string // "" for every brand
+	AfterID string // cursor: ids greater than this
+	Limit   int
+}
+
+// Activation is one seat held by one instance (site or machine).
+type Activation struct {
+	ID            string
+	LicenseID     string
+	Instance      string
+	InstanceName  string
+	CreatedAt     time.Time
+	LastSeenAt    time.Time
+	DeactivatedAt *time.Time
+}
+
+// Actor types of audit events.
+const (
+	ActorAPIKey     = "api_key"
+	ActorLicenseKey = "license_key"
+	ActorAdmin      = "admin"
+	ActorSystem     = "system"
+)
+
+// AuditEvent records one change; append-only.
+type AuditEvent struct {
+	ID        string
+	At        time.Time
+	ActorType string
+	ActorID   string
+	BrandID   string
+	LicenseID string // "" when the event concerns no license
+	Action    string
+	RequestID string
+	IP        string
+	Data      json.RawMessage
+}
+
+// AuditFilter selects a brand's events.
+type AuditFilter struct {
+	BrandID   string
+	LicenseID string // "" for all
+	BeforeID  string // cursor: ids less than this
+	Limit     int
+}
+
+// Idempotency remembers the response to a provisioning request.
+type Idempotency struct {
+	BrandID     string
+	Key         string
+	RequestHash []byte
+	Status      int // 0 while the first request is still running
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// KeyState is where a signing key is in its rotation.
+type KeyState string
+
+const (
+	// KeyNext is published in JWKS but signs nothing yet.
+	KeyNext KeyState = "next"
+	// KeyActive signs every new token; there is exactly one.
+	KeyActive KeyState = "active"
+	// KeyRetired signs nothing; it stays published until the tokens it
+	// signed have expired.
+	KeyRetired KeyState = "retired"
+)
+
+// SigningKey is an Ed25519 key pair; the private half is encrypted.
+type SigningKey struct {
+	KID                  string
+	PublicKey            []byte
+	PrivateKeyCiphertext []byte
+	State                KeyState
+	CreatedAt            time.Time
+	ActivatedAt          *time.Time
+	RetiredAt            *time.Time
+}
