@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/licensedhq/licensed/issuer"
+)
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `licensed — a license service for brands and their products
+
+Usage:
+  licensed serve
+  licensed migrate
+  licensed brands create --slug rankmath --name "Rank Math"
+  licensed products create --brand rankmath --slug rankmath-pro --name "Rank Math Pro" [--seats 1] [--token-ttl 168h]
+  licensed api-keys create --brand rankmath --name backend --scopes licenses:read,licenses:write
+  licensed api-keys create --platform --name ops --scopes admin,licenses:read:all
+  licensed api-keys revoke --id <api key id>
+  licensed keys list
+  licensed keys rotate
+
+Every subcommand takes the store configuration of serve (--data-dir,
+--database-url, --master-key, or their LICENSED_* variables), applies pending
+migrations, and prints JSON on stdout. 'licensed <subcommand> -h' lists flags.
+`
+
+// Run runs one subcommand.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("no subcommand given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return m.run(ctx, "serve", rest, nil, m.serve)
+	case "migrate":
+		return m.run(ctx, "migrate", rest, nil, m.migrate)
+	case "brands", "products", "api-keys", "keys":
+		return m.admin(ctx, cmd, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	return usagef("unknown subcommand %q", cmd)
+}
+
+func (m *Main) admin(ctx context.Context, group string, args []string) error {
+	if len(args) == 0 {
+		return usagef("%s: which action? (see 'licensed help')", group)
+	}
+	name := group + " " + args[0]
+	switch name {
+	case "brands create":
+		var in issuer.BrandInput
+		return m.run(ctx, name, args[1:], func(fs *flag.FlagSet) {
+			fs.StringVar(&in.Slug, "slug", "", "brand slug, e.g. rankmath")
+			fs.StringVar(&in.Name, "name", "", "display name")
+		}, func(ctx context.Context) error {
+			return m.print(m.service.CreateBrand(ctx, issuer.AdminActor, cliOrigin(), in))
+		})
+	case "products create":
+		return m.createProduct(ctx, name, args[1:])
+	case "api-keys create":
+		return m.createAPIKey(ctx, name, args[1:])
+	case "api-keys revoke":
+		var id string
+		return m.run(ctx, name, args[1:], func(fs *flag.FlagSet) {
+			fs.StringVar(&id, "id", "", "id of the API key")
+		}, func(ctx context.Context) error {
+			if err := m.service.RevokeAPIKey(ctx, issuer.AdminActor, cliOrigin(), id); err != nil {
+				return err
+			}
+			return m.print(map[string]any{"id": id, "revoked": true}, nil)
+		})
+	case "keys list":
+		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
+			return m.print(m.keys.List(ctx))
+		})
+	case "keys rotate":
+		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
+			return m.print(m.keys.Rotate(ctx))
+		})
+	}
+	return usagef("unknown subcommand %q", name)
+}
+
+func (m *Main) createProduct(ctx context.Context, name string, args []string) error {
+	var brand string
+	var seats int
+	var ttl time.Duration
+	var in issuer.ProductInput
+	return m.run(ctx, name, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&brand, "brand", "", "slug of the brand")
+		fs.StringVar(&in.Slug, "slug", "", "product slug, e.g. rankmath-pro")
+		fs.StringVar(&in.Name, "name", "", "display name")
+		fs.IntVar(&seats, "seats", 1, "default seats of a new license")
+		fs.DurationVar(&ttl, "token-ttl", issuer.DefaultTokenTTL, "lifetime of tokens, a Go duration")
+	}, func(ctx context.Context) error {
+		if ttl%time.Second != 0 {
+			return usagef("--token-ttl must be whole seconds")
+		}
+		secs := int(ttl / time.Second)
+		in.DefaultSeats, in.TokenTTLSeconds = &seats, &secs
+		return m.print(m.service.CreateProduct(ctx, issuer.AdminActor, cliOrigin(), brand, in))
+	})
+}
+
+func (m *Main) createAPIKey(ctx context.Context, name string, args []string) error {
+	var brand, scopes string
+	var platform bool
+	var in issuer.APIKeyInput
+	return m.run(ctx, name, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&brand, "brand", "", "slug of the brand the key belongs to")
+		fs.BoolVar(&platform, "platform", false, "a platform key, of no brand")
+		fs.StringVar(&in.Name, "name", "", "what the key is for")
+		fs.StringVar(&scopes, "scopes", "", "comma-separated: "+strings.Join(issuer.Scopes, ","))
+	}, func(ctx context.Context) error {
+		if platform == (brand != "") {
+			return usagef("give exactly one of --brand and --platform")
+		}
+		if !platform {
+			in.Brand = &brand
+		}
+		for _, s := range strings.Split(scopes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				in.Scopes = append(in.Scopes, s)
+			}
+		}
+		return m.print(m.service.CreateAPIKey(ctx, issuer.AdminActor, cliOrigin(), in))
+	})
+}
+
+func (m *Main) migrate(ctx context.Context) error {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	m.store = st
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	return m.print(map[string]int{"applied": n}, nil)
+}
+
+// run parses a subcommand's flags (the store configuration plus its own),
+// opens the backend unless it is serve or migrate, and runs fn.
+func (m *Main) run(ctx context.Context, name string, args []string, own func(*flag.FlagSet), fn func(context.Context) error) error {
+	fs := flag.NewFlagSet("licensed "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := m.Config.bind(fs, m.Getenv); err != nil {
+		return usagef("%v", err)
+	}
+	if own != nil {
+		own(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(m.Stdout)
+			fs.PrintDefaults()
+			return nil
+		}
+		return usagef("%s: %v", name, err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	if name != "serve" && name != "migrate" {
+		if err := m.openBackend(ctx); err != nil {
+			return err
+		}
+		defer m.store.Close()
+	} else if name == "migrate" {
+		defer func() {
+			if m.store != nil {
+				m.store.Close()
+			}
+		}()
+	}
+	return cliError(fn(ctx))
+}
+
+// cliError makes a service refusal read well on a terminal.
+func cliError(err error) error {
+	var e *issuer.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	msg := e.Code
+	if e.Detail != "" && len(e.Fields) == 0 {
+		msg += ": " + e.Detail
+	}
+	for _, f := range e.Fields {
+		msg += fmt.Sprintf("\n  --%s: %s", strings.ReplaceAll(f.Field, "_", "-"), f.Message)
+	}
+	return errors.New(msg)
+}
+
+func (m *Main) print(v any, err error) error {
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cliOrigin() issuer.Origin { return issuer.Origin{RequestID: "cli", IP: "local"} }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/licensedhq/licensed/issuer/httpapi"
+	"github.com/licensedhq/licensed/keys"
+)
+
+// Config is the configuration of every subcommand: API.md's table, each
+// variable also a flag (flags win).
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	RedisURL        string
+	Issuer          string
+	MasterKey       string
+	RateLimits      string
+	TrustedProxies  string
+	KeyPublishDelay time.Duration
+	ShutdownDelay   time.Duration
+	LogLevel        string
+}
+
+// setting is one configuration variable.
+type setting struct {
+	env, flag, def, usage string
+	dst                   *string
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"LICENSED_ADDR", "addr", "127.0.0.1:8080", "listen address", &c.Addr},
+		{"LICENSED_DATA_DIR", "data-dir", "./data", "directory of the SQLite file and the generated master key", &c.DataDir},
+		{"LICENSED_DATABASE_URL", "database-url", "", "postgres://... to use PostgreSQL; empty: embedded SQLite in the data dir", &c.DatabaseURL},
+		{"LICENSED_REDIS_URL", "redis-url", "", "redis://... for shared rate limits and revocation fan-out; empty: in-process", &c.RedisURL},
+		{"LICENSED_ISSUER", "issuer", "", "iss claim of tokens (default http:// + addr)", &c.Issuer},
+		{"LICENSED_MASTER_KEY", "master-key", "", "32 bytes, base64; generated into the data dir on the embedded default, required with PostgreSQL", &c.MasterKey},
+		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, or off", &c.RateLimits},
+		{"LICENSED_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", &c.TrustedProxies},
+		{"LICENSED_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
+	}
+}
+
+// durations are the settings that are Go durations.
+type durationSetting struct {
+	env, flag string
+	def       time.Duration
+	usage     string
+	dst       *time.Duration
+}
+
+func (c *Config) durations() []durationSetting {
+	return []durationSetting{
+		{"LICENSED_KEY_PUBLISH_DELAY", "key-publish-delay", keys.DefaultPublishDelay, "how long a rotated-in signing key is published before it signs", &c.KeyPublishDelay},
+		{"LICENSED_SHUTDOWN_DELAY", "shutdown-delay", 5 * time.Second, "how long /readyz answers 503 before the server stops accepting requests", &c.ShutdownDelay},
+	}
+}
+
+// bind registers every setting on fs with its environment value as the
+// default, so that a flag overrides the environment.
+func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
+	for _, s := range c.settings() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+	}
+	for _, s := range c.durations() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.env, err)
+			}
+			def = d
+		}
+		fs.DurationVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+	}
+	return nil
+}
+
+func (c *Config) issuer() string {
+	if c.Issuer != "" {
+		return c.Issuer
+	}
+	return "http://" + c.Addr
+}
+
+func (c *Config) postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+func (c *Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, err2 := netip.ParseAddr(s)
+			if err2 != nil {
+				return nil, fmt.Errorf("LICENSED_TRUSTED_PROXIES: %q is neither a CIDR nor an address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

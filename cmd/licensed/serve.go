@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/licensedhq/licensed/issuer"
+	"github.com/licensedhq/licensed/issuer/httpapi"
+	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/store"
+	"github.com/licensedhq/licensed/store/local"
+	"github.com/licensedhq/licensed/store/postgres"
+	"github.com/licensedhq/licensed/store/sqlite"
+)
+
+// How often a replica reloads signing keys (and promotes a due one) and
+// sweeps old idempotency records.
+const (
+	keySyncEvery = 30 * time.Second
+	sweepEvery   = time.Hour
+)
+
+// Main is the program: configuration in, explicit wiring, no globals. The
+// end-to-end tests run it on port 0 exactly as `licensed serve` does.
+type Main struct {
+	Config Config
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+
+	log     *slog.Logger
+	store   store.Store
+	secrets *keys.Secrets
+	keys    *keys.Manager
+	service *issuer.Service
+	server  *httpapi.Server
+	http    *http.Server
+	ln      net.Listener
+
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	served         chan error
+}
+
+// NewMain returns a Main on the process's environment and standard streams.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+}
+
+// serve runs until ctx is cancelled (SIGINT or SIGTERM), then shuts down
+// gracefully.
+func (m *Main) serve(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-m.served:
+		m.Close()
+		return err
+	}
+	return m.Close()
+}
+
+// Open opens the store, loads keys and starts serving in the background.
+func (m *Main) Open(ctx context.Context) error {
+	m.log = newLogger(m.Stderr, m.Config.LogLevel)
+	if err := m.openBackend(ctx); err != nil {
+		return err
+	}
+	if err := m.keys.Sync(ctx); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	limits, err := httpapi.ParseLimits(m.Config.RateLimits)
+	if err != nil {
+		return err
+	}
+	proxies, err := m.Config.trustedProxies()
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.server = httpapi.New(httpapi.Config{
+		Service: m.service, Keys: m.keys, Limiter: local.NewLimiter(nil), Limits: limits,
+		Logger: m.log, Registry: reg, TrustedProxies: proxies,
+	})
+	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	m.http = &http.Server{
+		Handler:           m.server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() {
+		if err := m.http.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+			m.served <- err
+		}
+	}()
+	m.startBackground()
+	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer())
+	return nil
+}
+
+// URL is where the server listens, once Open has returned.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+func (m *Main) storeKind() string {
+	if m.Config.postgres() {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// openBackend opens and migrates the store and derives the secrets; the
+// admin subcommands share it with serve.
+func (m *Main) openBackend(ctx context.Context) error {
+	if m.log == nil {
+		m.log = newLogger(m.Stderr, m.Config.LogLevel)
+	}
+	master, err := m.masterKey()
+	if err != nil {
+		return err
+	}
+	if m.secrets, err = keys.NewSecrets(master); err != nil {
+		return err
+	}
+	if m.store, err = m.openStore(ctx); err != nil {
+		return err
+	}
+	if _, err := m.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m.keys = keys.NewManager(m.store, m.secrets, keys.WithPublishDelay(m.Config.KeyPublishDelay))
+	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer()})
+	return nil
+}
+
+func (m *Main) masterKey() ([]byte, error) {
+	if m.Config.MasterKey != "" {
+		k, err := keys.ParseMasterKey(m.Config.MasterKey)
+		if err != nil {
+			return nil, fmt.Errorf("LICENSED_MASTER_KEY: %w", err)
+		}
+		return k, nil
+	}
+	if m.Config.postgres() {
+		return nil, errors.New("LICENSED_MASTER_KEY is required with PostgreSQL: 32 bytes in base64, e.g. from `openssl rand -base64 32`; keep it safe, it decrypts the signing and license keys")
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return keys.LoadOrCreateMasterKey(m.Config.DataDir)
+}
+
+func (m *Main) openStore(ctx context.Context) (store.Store, error) {
+	switch {
+	case m.Config.postgres():
+		return postgres.Open(ctx, m.Config.DatabaseURL)
+	case m.Config.DatabaseURL != "":
+		return nil, fmt.Errorf("LICENSED_DATABASE_URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite store)")
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "licensed.db"))
+}
+
+func (m *Main) startBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopBackground = cancel
+	m.every(ctx, keySyncEvery, "sync signing keys", m.keys.Sync)
+	m.every(ctx, sweepEvery, "sweep idempotency keys", func(ctx context.Context) error {
+		_, err := m.service.SweepIdempotency(ctx)
+		return err
+	})
+}
+
+// every runs fn every period until ctx ends, logging failures: a store
+// outage must not stop the loop, which recovers when the store returns.
+func (m *Main) every(ctx context.Context, period time.Duration, what string, fn func(context.Context) error) {
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := fn(ctx); err != nil && ctx.Err() == nil {
+					m.log.Warn(what+" failed", "error", err.Error())
+				}
+			}
+		}
+	}()
+}
+
+// Close shuts down in order: stop being ready, let the load balancer
+// notice, drain in-flight requests, stop background work, close the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		m.server.Drain()
+		time.Sleep(m.Config.ShutdownDelay)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errs = append(errs, m.http.Shutdown(ctx))
+		m.log.Info("stopped serving")
+	}
+	if m.stopBackground != nil {
+		m.stopBackground()
+		m.background.Wait()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

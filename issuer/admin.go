@@ -1,0 +1,315 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/store"
+)
+
+// Brand is a brand as the admin API and CLI show it.
+type Brand struct {
+	ID        string `json:"id"`
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"`
+}
+
+// Product is a product as the admin API and CLI show it.
+type Product struct {
+	ID              string `json:"id"`
+	Brand           string `json:"brand"`
+	Slug            string `json:"slug"`
+	Name            string `json:"name"`
+	DefaultSeats    int    `json:"default_seats"`
+	TokenTTLSeconds int    `json:"token_ttl_seconds"`
+}
+
+// CreatedAPIKey is a new API key; Key is shown this once and never stored.
+type CreatedAPIKey struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Brand  *string  `json:"brand"`
+	Scopes []string `json:"scopes"`
+	Key    string   `json:"key"`
+}
+
+// Admin actions, recorded like license actions.
+const (
+	ActionBrandCreated   = "brand.created"
+	ActionProductCreated = "product.created"
+	ActionAPIKeyCreated  = "api_key.created"
+	ActionAPIKeyRevoked  = "api_key.revoked"
+)
+
+// AdminActor is the audit actor of operator commands run on the CLI.
+var AdminActor = Principal{KeyID: "cli", Scopes: []string{ScopeAdmin}}
+
+func adminEvent(p Principal, brandID, action string) store.AuditEvent {
+	t := store.ActorAPIKey
+	if p.KeyID == AdminActor.KeyID {
+		t = store.ActorAdmin
+	}
+	return store.AuditEvent{ActorType: t, ActorID: p.KeyID, BrandID: brandID, Action: action}
+}
+
+// CreateBrand adds a brand.
+func (s *Service) CreateBrand(ctx context.Context, p Principal, o Origin, in BrandInput) (Brand, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return Brand{}, err
+	}
+	var f fieldErrors
+	checkSlug(&f, "slug", in.Slug)
+	checkName(&f, "name", in.Name)
+	if err := f.err(); err != nil {
+		return Brand{}, err
+	}
+	b := store.Brand{ID: newID(), Slug: in.Slug, Name: strings.TrimSpace(in.Name), CreatedAt: s.now().UTC()}
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateBrand(ctx, b); err != nil {
+			return err
+		}
+		return audit(ctx, tx, adminEvent(p, b.ID, ActionBrandCreated), o, map[string]any{"slug": b.Slug, "name": b.Name})
+	})
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return Brand{}, conflictField("slug", "brand %q already exists", in.Slug)
+	}
+	if err != nil {
+		return Brand{}, err
+	}
+	return Brand{ID: b.ID, Slug: b.Slug, Name: b.Name, CreatedAt: formatTime(b.CreatedAt)}, nil
+}
+
+// conflictField is a 409 about one field, e.g. a duplicate slug.
+func conflictField(field, format string, args ...any) *Error {
+	e := validationError(field, format, args...)
+	e.Code, e.Detail = CodeConflict, e.Fields[0].Message
+	return e
+}
+
+// CreateProduct adds a product to a brand.
+func (s *Service) CreateProduct(ctx context.Context, p Principal, o Origin, brandSlug string, in ProductInput) (Product, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return Product{}, err
+	}
+	pr, err := in.product()
+	if err != nil {
+		return Product{}, err
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		b, err := tx.BrandBySlug(ctx, brandSlug)
+		if err != nil {
+			return notFoundAs(err, Errorf(CodeNotFound, "no brand %q", brandSlug))
+		}
+		pr.BrandID, pr.CreatedAt = b.ID, s.now().UTC()
+		if err := tx.CreateProduct(ctx, pr); err != nil {
+			return err
+		}
+		return audit(ctx, tx, adminEvent(p, b.ID, ActionProductCreated), o, map[string]any{
+			"slug": pr.Slug, "name": pr.Name, "default_seats": pr.DefaultSeats, "token_ttl_seconds": int(pr.TokenTTL.Seconds()),
+		})
+	})
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return Product{}, conflictField("slug", "brand %q already has a product %q", brandSlug, in.Slug)
+	}
+	if err != nil {
+		return Product{}, err
+	}
+	return Product{
+		ID: pr.ID, Brand: brandSlug, Slug: pr.Slug, Name: pr.Name,
+		DefaultSeats: pr.DefaultSeats, TokenTTLSeconds: int(pr.TokenTTL.Seconds()),
+	}, nil
+}
+
+func (in ProductInput) product() (store.Product, error) {
+	var f fieldErrors
+	checkSlug(&f, "slug", in.Slug)
+	checkName(&f, "name", in.Name)
+	seats, ttl := 1, DefaultTokenTTL
+	if in.DefaultSeats != nil {
+		seats = *in.DefaultSeats
+		checkSeats(&f, "default_seats", seats)
+	}
+	if in.TokenTTLSeconds != nil {
+		ttl = time.Duration(*in.TokenTTLSeconds) * time.Second
+		if ttl < minTokenTTL || ttl > maxTokenTTL {
+			f.add("token_ttl_seconds", "must be between %d and %d", int(minTokenTTL.Seconds()), int(maxTokenTTL.Seconds()))
+		}
+	}
+	return store.Product{
+		ID: newID(), Slug: in.Slug, Name: strings.TrimSpace(in.Name), DefaultSeats: seats, TokenTTL: ttl,
+	}, f.err()
+}
+
+// apiKeyEncoding is lower-case base32: no characters that need escaping
+// and none that a double-click would not select.
+var apiKeyEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+const apiKeyPrefix = "lk_"
+
+// CreateAPIKey makes an API key of a brand (in.Brand) or of the platform
+// (in.Brand nil). The admin scope is for platform keys only, so that a brand
+// can never create brands or keys for others.
+func (s *Service) CreateAPIKey(ctx context.Context, p Principal, o Origin, in APIKeyInput) (CreatedAPIKey, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return CreatedAPIKey{}, err
+	}
+	scopes, err := in.check()
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
+	prefix, secret := randomToken(10), randomToken(32)
+	sum := sha256.Sum256([]byte(secret))
+	k := store.APIKey{
+		ID: newID(), Name: strings.TrimSpace(in.Name), Prefix: prefix, SecretHash: sum[:],
+		Scopes: scopes, CreatedAt: s.now().UTC(),
+	}
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		if in.Brand != nil {
+			b, err := tx.BrandBySlug(ctx, *in.Brand)
+			if err != nil {
+				return notFoundAs(err, validationError("brand", "no brand %q", *in.Brand))
+			}
+			k.BrandID = &b.ID
+		}
+		if err := tx.CreateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		return audit(ctx, tx, adminEvent(p, deref(k.BrandID), ActionAPIKeyCreated), o, map[string]any{
+			"api_key_id": k.ID, "name": k.Name, "scopes": k.Scopes,
+		})
+	})
+	if err != nil {
+		return CreatedAPIKey{}, err
+	}
+	return CreatedAPIKey{
+		ID: k.ID, Name: k.Name, Brand: in.Brand, Scopes: scopes,
+		Key: apiKeyPrefix + prefix + "_" + secret,
+	}, nil
+}
+
+func (in APIKeyInput) check() ([]string, error) {
+	var f fieldErrors
+	checkName(&f, "name", in.Name)
+	if len(in.Scopes) == 0 {
+		f.add("scopes", "at least one of %s is required", strings.Join(Scopes, ", "))
+	}
+	var scopes []string
+	for _, sc := range in.Scopes {
+		switch {
+		case !slices.Contains(Scopes, sc):
+			f.add("scopes", "unknown scope %q (known: %s)", sc, strings.Join(Scopes, ", "))
+		case sc == ScopeAdmin && in.Brand != nil:
+			f.add("scopes", "the admin scope is for platform keys only")
+		case !slices.Contains(scopes, sc):
+			scopes = append(scopes, sc)
+		}
+	}
+	return scopes, f.err()
+}
+
+// RevokeAPIKey revokes a key at once.
+func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, o Origin, id string) error {
+	if err := p.require(ScopeAdmin); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return errNotFound
+	}
+	return s.store.InTx(ctx, func(tx store.Tx) error {
+		k, err := tx.APIKeyByID(ctx, id)
+		if err != nil {
+			return notFoundAs(err, errNotFound)
+		}
+		if err := tx.RevokeAPIKey(ctx, id, s.now().UTC()); err != nil {
+			return notFoundAs(err, errNotFound)
+		}
+		return audit(ctx, tx, adminEvent(p, deref(k.BrandID), ActionAPIKeyRevoked), o, map[string]any{"api_key_id": id})
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return apiKeyEncoding.EncodeToString(b)
+}
+
+var errUnauthorized = &Error{Code: CodeUnauthorized, Detail: "a valid API key is required: Authorization: Bearer lk_..."}
+
+// touchEvery limits last_used_at writes to one a minute per key.
+const touchEvery = time.Minute
+
+// Authenticate resolves a bearer API key. Unknown, malformed and revoked
+// keys all answer unauthorized, alike.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
+	rest, ok := strings.CutPrefix(bearer, apiKeyPrefix)
+	prefix, secret, ok2 := strings.Cut(rest, "_")
+	if !ok || !ok2 || prefix == "" || secret == "" {
+		return Principal{}, errUnauthorized
+	}
+	k, err := s.store.APIKeyByPrefix(ctx, prefix)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, errUnauthorized
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	sum := sha256.Sum256([]byte(secret))
+	if subtle.ConstantTimeCompare(sum[:], k.SecretHash) != 1 || k.RevokedAt != nil {
+		return Principal{}, errUnauthorized
+	}
+	p := Principal{KeyID: k.ID, Scopes: k.Scopes}
+	if k.BrandID != nil {
+		b, err := s.store.BrandByID(ctx, *k.BrandID)
+		if err != nil {
+			return Principal{}, err
+		}
+		p.BrandID, p.BrandSlug = b.ID, b.Slug
+	}
+	s.touch(ctx, k)
+	return p, nil
+}
+
+// touch records the key's use, at most once a minute; a failure to record
+// it must not fail the request it authenticated.
+func (s *Service) touch(ctx context.Context, k store.APIKey) {
+	now := s.now()
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
+		return
+	}
+	_ = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchAPIKey(ctx, k.ID, now.UTC()) })
+}
+
+// SigningKeys lists the signing keys (admin).
+func (s *Service) SigningKeys(ctx context.Context, p Principal) ([]keys.KeyInfo, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return nil, err
+	}
+	return s.keys.List(ctx)
+}
+
+// RotateSigningKey publishes a new signing key that starts signing after
+// the publish delay (admin).
+func (s *Service) RotateSigningKey(ctx context.Context, p Principal) (keys.KeyInfo, error) {
+	if err := p.require(ScopeAdmin); err != nil {
+		return keys.KeyInfo{}, err
+	}
+	return s.keys.Rotate(ctx)
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics of the HTTP layer. Labels are bounded: route patterns (never raw
+// paths), methods, statuses and result codes; never a key, email or id.
+type metrics struct {
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	provisioned  prometheus.Counter
+	activations  *prometheus.CounterVec
+	deactivated  prometheus.Counter
+	validations  *prometheus.CounterVec
+	tokens       prometheus.Counter
+	seatLimit    prometheus.Counter
+	rateLimited  prometheus.Counter
+	storeErrors  prometheus.Counter
+	internalErrs prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensed_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "licensed_http_request_duration_seconds", Help: "HTTP request latency by route pattern and method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method"}),
+		provisioned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_licenses_provisioned_total", Help: "Licenses created (idempotent replays not counted).",
+		}),
+		activations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensed_activations_total", Help: "Successful activations: a new seat (created) or one already held (existing).",
+		}, []string{"result"}),
+		deactivated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_deactivations_total", Help: "Seats freed, from the product or the brand side.",
+		}),
+		validations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensed_validations_total", Help: "Validations by result code (VALID, EXPIRED, ...).",
+		}, []string{"code"}),
+		tokens: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_tokens_issued_total", Help: "Signed license and activation tokens handed out.",
+		}),
+		seatLimit: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_seat_limit_rejections_total", Help: "Activations refused with seat_limit_reached.",
+		}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_rate_limited_total", Help: "Requests refused with 429.",
+		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_store_unavailable_total", Help: "Requests answered 503 because the database was unreachable.",
+		}),
+		internalErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "licensed_internal_errors_total", Help: "Requests answered 500.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.provisioned, m.activations, m.deactivated, m.validations,
+		m.tokens, m.seatLimit, m.rateLimited, m.storeErrors, m.internalErrs)
+	return m
+}
+
+func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+func (m *metrics) token(t string) {
+	if t != "" {
+		m.tokens.Inc()
+	}
+}

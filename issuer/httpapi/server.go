@@ -1,0 +1,221 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/licensedhq/licensed/issuer"
+	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/store"
+)
+
+// Config wires a Server.
+type Config struct {
+	Service *issuer.Service
+	Keys    *keys.Manager
+	Limiter store.Limiter
+	// Limits nil turns rate limiting off.
+	Limits *Limits
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	// TrustedProxies are peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the HTTP handler of the v1 API.
+type Server struct {
+	svc            *issuer.Service
+	keys           *keys.Manager
+	limiter        store.Limiter
+	limits         *Limits
+	log            *slog.Logger
+	metrics        *metrics
+	registry       *prometheus.Registry
+	trustedProxies []netip.Prefix
+	draining       atomic.Bool
+	handler        http.Handler
+}
+
+// New returns a Server with every route registered.
+func New(c Config) *Server {
+	s := &Server{
+		svc: c.Service, keys: c.Keys, limiter: c.Limiter, limits: c.Limits, log: c.Logger,
+		registry: c.Registry, trustedProxies: c.TrustedProxies,
+	}
+	s.metrics = newMetrics(c.Registry)
+	s.handler = s.observe(s.routes())
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Drain makes /readyz answer 503 so that load balancers stop sending new
+// requests while in-flight ones finish.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// handlerFunc is a route's handler: it renders success itself and returns
+// any error for the one error path.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error
+
+func (s *Server) routes() *httprouter.Router {
+	rt := httprouter.New()
+	rt.RedirectTrailingSlash, rt.RedirectFixedPath = false, false
+	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, issuer.Errorf(issuer.CodeNotFound, "no route %s", r.URL.Path))
+	})
+	rt.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, issuer.Errorf(issuer.CodeMethodNotAllowed, "%s is not allowed here; see Allow", r.Method))
+	})
+
+	h := func(method, path string, fn handlerFunc) {
+		rt.Handle(method, path, func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+			info(r).route = path
+			if err := fn(w, r, ps); err != nil {
+				s.countError(err)
+				s.writeError(w, r, err)
+			}
+		})
+	}
+	h(http.MethodGet, "/healthz", s.healthz)
+	h(http.MethodGet, "/readyz", s.readyz)
+	h(http.MethodGet, "/.well-known/jwks.json", s.jwks)
+	rt.Handler(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+
+	h(http.MethodPost, "/v1/activate", s.product(s.activate))
+	h(http.MethodPost, "/v1/validate", s.product(s.validate))
+	h(http.MethodPost, "/v1/deactivate", s.product(s.deactivate))
+
+	h(http.MethodPost, "/v1/licenses", s.brand(s.provision))
+	// httprouter cannot hold /v1/licenses/search beside /v1/licenses/:id in
+	// one method's tree, so POST on :id dispatches search itself.
+	h(http.MethodPost, "/v1/licenses/:id", s.brand(s.searchOrNotAllowed))
+	h(http.MethodGet, "/v1/licenses/:id", s.brand(s.getLicense))
+	h(http.MethodPatch, "/v1/licenses/:id", s.brand(s.patch))
+	h(http.MethodPost, "/v1/licenses/:id/:action", s.brand(s.lifecycle))
+	h(http.MethodGet, "/v1/licenses/:id/activations", s.brand(s.activations))
+	h(http.MethodDelete, "/v1/licenses/:id/activations/:activation_id", s.brand(s.releaseActivation))
+	h(http.MethodGet, "/v1/audit-events", s.brand(s.auditEvents))
+
+	h(http.MethodPost, "/v1/brands", s.brand(s.createBrand))
+	h(http.MethodPost, "/v1/brands/:slug/products", s.brand(s.createProduct))
+	h(http.MethodPost, "/v1/api-keys", s.brand(s.createAPIKey))
+	h(http.MethodDelete, "/v1/api-keys/:id", s.brand(s.revokeAPIKey))
+	h(http.MethodGet, "/v1/signing-keys", s.brand(s.signingKeys))
+	h(http.MethodPost, "/v1/signing-keys/rotate", s.brand(s.rotateSigningKey))
+	return rt
+}
+
+// brandHandler is a handler of an authenticated API key.
+type brandHandler func(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error
+
+// brand authenticates the bearer API key and applies its rate limit.
+func (s *Server) brand(fn brandHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="licensed"`)
+			return issuer.Errorf(issuer.CodeUnauthorized, "a valid API key is required: Authorization: Bearer lk_...")
+		}
+		p, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(bearer))
+		if err != nil {
+			if issuer.ErrorCode(err) == issuer.CodeUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="licensed", error="invalid_token"`)
+			}
+			return err
+		}
+		info(r).brand = p.BrandSlug
+		if s.limits != nil {
+			if err := s.limit(w, r, "apikey:"+p.KeyID, s.limits.APIKey); err != nil {
+				return err
+			}
+		}
+		return fn(w, r, ps, p)
+	}
+}
+
+// product applies the per-IP limit of the public product routes; the
+// per-license-key limit follows once the body names the key.
+func (s *Server) product(fn handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+		if s.limits != nil {
+			if err := s.limit(w, r, "ip:"+info(r).ip, s.limits.IP); err != nil {
+				return err
+			}
+		}
+		return fn(w, r, ps)
+	}
+}
+
+func (s *Server) limitLicense(w http.ResponseWriter, r *http.Request, key string) error {
+	if s.limits == nil || key == "" {
+		return nil
+	}
+	return s.limit(w, r, "license:"+s.svc.RateKey(key), s.limits.License)
+}
+
+func origin(r *http.Request) issuer.Origin {
+	i := info(r)
+	return issuer.Origin{RequestID: i.id, IP: i.ip}
+}
+
+func (s *Server) countError(err error) {
+	switch issuer.ErrorCode(err) {
+	case issuer.CodeSeatLimitReached:
+		s.metrics.seatLimit.Inc()
+	case issuer.CodeUnavailable:
+		s.metrics.storeErrors.Inc()
+	case issuer.CodeInternal:
+		s.metrics.internalErrs.Inc()
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	if s.draining.Load() {
+		return issuer.Errorf(issuer.CodeUnavailable, "shutting down")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ready(ctx); err != nil {
+		s.log.Warn("not ready", "error", err.Error())
+		return issuer.Errorf(issuer.CodeUnavailable, "the database does not answer")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	body, etag := s.keys.JWKS()
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeBody(w, "application/jwk-set+json", http.StatusOK, body)
+	return nil
+}
+
+func etagMatch(header, etag string) bool {
+	for _, m := range strings.Split(header, ",") {
+		m = strings.TrimPrefix(strings.TrimSpace(m), "W/")
+		if m == etag || m == "*" {
+			return true
+		}
+	}
+	return false
+}

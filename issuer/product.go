@@ -1,0 +1,280 @@
+package issuer
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"time"
+	"unicode/utf8"
+
+	"github.com/licensedhq/licensed/store"
+)
+
+// Activated answers an activation (US3).
+type Activated struct {
+	Activation Activation     `json:"activation"`
+	License    ProductLicense `json:"license"`
+	Token      string         `json:"token"`
+}
+
+// Validation answers a validation (US4). Token is absent when none is
+// issued: without a product, or once the license's expiry has passed.
+type Validation struct {
+	Valid    bool             `json:"valid"`
+	Code     string           `json:"code"`
+	Licenses []ProductLicense `json:"licenses"`
+	Token    string           `json:"token,omitempty"`
+}
+
+// Deactivated answers a deactivation (US5).
+type Deactivated struct {
+	Deactivated bool `json:"deactivated"`
+	SeatsUsed   int  `json:"seats_used"`
+}
+
+// Validation codes.
+const (
+	Valid        = "VALID"
+	Expired      = "EXPIRED"
+	Suspended    = "SUSPENDED"
+	Cancelled    = "CANCELLED"
+	NotActivated = "NOT_ACTIVATED"
+)
+
+var errLicenseNotFound = &Error{Code: CodeLicenseNotFound, Detail: "no license for this key and product"}
+
+// RateKey is the rate-limit bucket of a license key: its lookup hash, so
+// that no limiter (Redis included) ever holds a key.
+func (s *Service) RateKey(licenseKey string) string {
+	return hex.EncodeToString(s.secrets.LookupHash([]byte(normalizeLicenseKey(licenseKey)))[:16])
+}
+
+// licensesOf finds the key's licenses, and among them product's when
+// product is given.
+func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (store.LicenseKey, []store.License, *store.License, error) {
+	lk, err := s.store.LicenseKeyByHash(ctx, s.secrets.LookupHash([]byte(key)))
+	if err != nil {
+		return lk, nil, nil, notFoundAs(err, errLicenseNotFound)
+	}
+	all, err := s.store.LicensesByKey(ctx, lk.ID)
+	if err != nil || len(all) == 0 {
+		return lk, nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
+	}
+	if product == "" {
+		return lk, all, nil, nil
+	}
+	for i := range all {
+		if all[i].BrandSlug == brand && all[i].ProductSlug == product {
+			return lk, all, &all[i], nil
+		}
+	}
+	return lk, nil, nil, errLicenseNotFound
+}
+
+type activateSpec struct {
+	key, brand, product, instance string
+}
+
+func (in ActivateInput) check() (activateSpec, error) {
+	var f fieldErrors
+	var sp activateSpec
+	sp.key = checkLicenseKey(&f, "license_key", in.LicenseKey)
+	sp.brand, sp.product = checkProductRef(&f, "product", in.Product)
+	sp.instance = checkInstance(&f, "instance", in.Instance)
+	if utf8.RuneCountInString(in.InstanceName) > maxNameChars || !utf8.ValidString(in.InstanceName) {
+		f.add("instance_name", "must be at most %d characters", maxNameChars)
+	}
+	return sp, f.err()
+}
+
+// Activate takes a seat for an instance, or confirms the seat it already
+// holds (created false). The token is signed under the license's row lock,
+// so no token claiming an active license is issued after a suspension or
+// cancellation has committed.
+func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Activated, bool, error) {
+	sp, err := in.check()
+	if err != nil {
+		return Activated{}, false, err
+	}
+	lk, _, found, err := s.licensesOf(ctx, sp.key, sp.brand, sp.product)
+	if err != nil {
+		return Activated{}, false, err
+	}
+	var out Activated
+	var created bool
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		l, err := tx.LockLicense(ctx, found.ID)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		if err := usable(l, now); err != nil {
+			return err
+		}
+		a, err := tx.LiveActivation(ctx, l.ID, sp.instance)
+		switch {
+		case err == nil:
+			a, err = s.reactivate(ctx, tx, a, in.InstanceName, now)
+		case errors.Is(err, store.ErrNotFound):
+			a, err = s.newActivation(ctx, tx, &l, lk, o, sp.instance, in.InstanceName, now)
+			created = err == nil
+		}
+		if err != nil {
+			return err
+		}
+		token, err := s.token(l, &a, now)
+		out = Activated{Activation: activationView(a), License: productView(l, now), Token: token}
+		return err
+	})
+	return out, created, err
+}
+
+// usable refuses licenses that cannot take a seat, in API.md's order.
+func usable(l store.License, now time.Time) error {
+	switch effectiveStatus(l, now) {
+	case store.StatusCancelled:
+		return Errorf(CodeLicenseCancelled, "this license was cancelled")
+	case store.StatusSuspended:
+		return Errorf(CodeLicenseSuspended, "this license is suspended")
+	case store.StatusExpired:
+		return Errorf(CodeLicenseExpired, "this license expired on %s", formatTime(*l.ExpiresAt))
+	}
+	return nil
+}
+
+func (s *Service) reactivate(ctx context.Context, tx store.Tx, a store.Activation, name string, now time.Time) (store.Activation, error) {
+	if name != "" {
+		a.InstanceName = name
+	}
+	a.LastSeenAt = now
+	return a, tx.TouchActivation(ctx, a.ID, a.InstanceName, now)
+}
+
+func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.License, lk store.LicenseKey, o Origin, instance, name string, now time.Time) (store.Activation, error) {
+	if l.SeatsUsed >= l.Seats {
+		return store.Activation{}, &Error{
+			Code:   CodeSeatLimitReached,
+			Detail: "every seat of this license is in use: deactivate another instance first",
+			Extra:  map[string]any{"seats": l.Seats, "seats_used": l.SeatsUsed},
+		}
+	}
+	a := store.Activation{ID: newID(), LicenseID: l.ID, Instance: instance, InstanceName: name, CreatedAt: now, LastSeenAt: now}
+	if err := tx.CreateActivation(ctx, a); err != nil {
+		return store.Activation{}, err
+	}
+	l.SeatsUsed++
+	ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: lk.ID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
+	return a, audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed})
+}
+
+// Validate checks a license online (US4).
+func (s *Service) Validate(ctx context.Context, in ValidateInput) (Validation, error) {
+	var f fieldErrors
+	key := checkLicenseKey(&f, "license_key", in.LicenseKey)
+	var brand, product, instance string
+	if in.Product != "" {
+		brand, product = checkProductRef(&f, "product", in.Product)
+	}
+	if in.Instance != "" {
+		if in.Product == "" {
+			f.add("instance", "needs product: an instance holds a seat of one product")
+		}
+		instance = checkInstance(&f, "instance", in.Instance)
+	}
+	if err := f.err(); err != nil {
+		return Validation{}, err
+	}
+	_, all, l, err := s.licensesOf(ctx, key, brand, product)
+	if err != nil {
+		return Validation{}, err
+	}
+	now := s.now().UTC()
+	if l == nil {
+		return validateAll(all, now), nil
+	}
+	return s.validateOne(ctx, *l, instance, now)
+}
+
+// validateAll describes the best of a key's licenses: valid before expired
+// (renewable) before suspended before cancelled.
+func validateAll(all []store.License, now time.Time) Validation {
+	v := Validation{Code: Cancelled, Licenses: make([]ProductLicense, 0, len(all))}
+	rank := map[string]int{Valid: 0, Expired: 1, Suspended: 2, Cancelled: 3}
+	for _, l := range all {
+		v.Licenses = append(v.Licenses, productView(l, now))
+		if c := statusCode(l, now); rank[c] < rank[v.Code] {
+			v.Code = c
+		}
+	}
+	v.Valid = v.Code == Valid
+	return v
+}
+
+func statusCode(l store.License, now time.Time) string {
+	switch effectiveStatus(l, now) {
+	case store.StatusCancelled:
+		return Cancelled
+	case store.StatusSuspended:
+		return Suspended
+	case store.StatusExpired:
+		return Expired
+	}
+	return Valid
+}
+
+func (s *Service) validateOne(ctx context.Context, l store.License, instance string, now time.Time) (Validation, error) {
+	code := statusCode(l, now)
+	var act *store.Activation
+	if instance != "" {
+		a, err := s.store.LiveActivation(ctx, l.ID, instance)
+		switch {
+		case err == nil:
+			a.LastSeenAt = now
+			act = &a
+			err = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) })
+		case errors.Is(err, store.ErrNotFound):
+			err = nil
+			if code == Valid {
+				code = NotActivated
+			}
+		}
+		if err != nil {
+			return Validation{}, err
+		}
+	}
+	token, err := s.token(l, act, now)
+	if err != nil {
+		return Validation{}, err
+	}
+	return Validation{Valid: code == Valid, Code: code, Licenses: []ProductLicense{productView(l, now)}, Token: token}, nil
+}
+
+// Deactivate frees the seat of an instance (US5), in any license status.
+func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) (Deactivated, error) {
+	var f fieldErrors
+	key := checkLicenseKey(&f, "license_key", in.LicenseKey)
+	brand, product := checkProductRef(&f, "product", in.Product)
+	instance := checkInstance(&f, "instance", in.Instance)
+	if err := f.err(); err != nil {
+		return Deactivated{}, err
+	}
+	lk, _, found, err := s.licensesOf(ctx, key, brand, product)
+	if err != nil {
+		return Deactivated{}, err
+	}
+	var out Deactivated
+	err = s.store.InTx(ctx, func(tx store.Tx) error {
+		l, err := tx.LockLicense(ctx, found.ID)
+		if err != nil {
+			return err
+		}
+		a, err := tx.LiveActivation(ctx, l.ID, instance)
+		if err != nil {
+			return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat of this license"))
+		}
+		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: lk.ID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}
+		out = Deactivated{Deactivated: true, SeatsUsed: l.SeatsUsed - 1}
+		return s.deactivate(ctx, tx, ev, o, a, s.now().UTC())
+	})
+	return out, err
+}

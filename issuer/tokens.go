@@ -1,0 +1,63 @@
+package issuer
+
+import (
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/licensedhq/licensed/store"
+	"github.com/licensedhq/licensed/verifier"
+)
+
+// token signs the claims of TOKENS.md for l as of now: an activation token
+// when a is given, else a license token. It returns "" when no token can be
+// issued because the license's expiry is not after now.
+func (s *Service) token(l store.License, a *store.Activation, now time.Time) (string, error) {
+	iat := now.Unix()
+	exp := now.Add(l.TokenTTL).Unix()
+	c := verifier.Claims{
+		Issuer:       s.issuer,
+		Subject:      l.ID,
+		Audience:     productRef(l),
+		IssuedAt:     iat,
+		NotBefore:    iat,
+		ID:           newID(),
+		Status:       string(effectiveStatus(l, now)),
+		Seats:        l.Seats,
+		Entitlements: nonNil(l.Entitlements),
+	}
+	if l.ExpiresAt != nil {
+		le := l.ExpiresAt.Unix()
+		c.LicenseExpiry = &le
+		exp = min(exp, le)
+	}
+	if exp <= iat {
+		return "", nil
+	}
+	c.Expiry = exp
+	if a != nil {
+		c.Instance, c.ActivationID = a.Instance, a.ID
+	}
+	kid, key, err := s.keys.Signer()
+	if err != nil {
+		return "", err
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, tokenClaims{c})
+	t.Header = map[string]any{"alg": jwt.SigningMethodEdDSA.Alg(), "typ": verifier.TokenType, "kid": kid}
+	return t.SignedString(key)
+}
+
+// tokenClaims lets golang-jwt sign verifier.Claims, the one definition of
+// the claim names that the verifier reads back.
+type tokenClaims struct{ verifier.Claims }
+
+func (c tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numeric(c.Expiry), nil }
+func (c tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return numeric(c.IssuedAt), nil }
+func (c tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return numeric(c.NotBefore), nil }
+func (c tokenClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c tokenClaims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings{c.Audience}, nil
+}
+
+func numeric(sec int64) *jwt.NumericDate { return jwt.NewNumericDate(time.Unix(sec, 0)) }
