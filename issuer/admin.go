@@ -53,12 +53,15 @@ const (
 // AdminActor is the audit actor of operator commands run on the CLI.
 var AdminActor = Principal{KeyID: "cli", Scopes: []string{ScopeAdmin}}
 
-func adminEvent(p Principal, brandID, action string) store.AuditEvent {
+// adminEvent records an operator's change. It belongs to no brand, so that
+// a brand's audit trail (GET /v1/audit-events) holds license events only, as
+// API.md lists them; the brand id, if any, is in the event's data.
+func adminEvent(p Principal, action string) store.AuditEvent {
 	t := store.ActorAPIKey
 	if p.KeyID == AdminActor.KeyID {
 		t = store.ActorAdmin
 	}
-	return store.AuditEvent{ActorType: t, ActorID: p.KeyID, BrandID: brandID, Action: action}
+	return store.AuditEvent{ActorType: t, ActorID: p.KeyID, Action: action}
 }
 
 // CreateBrand adds a brand.
@@ -77,7 +80,7 @@ func (s *Service) CreateBrand(ctx context.Context, p Principal, o Origin, in Bra
 		if err := tx.CreateBrand(ctx, b); err != nil {
 			return err
 		}
-		return audit(ctx, tx, adminEvent(p, b.ID, ActionBrandCreated), o, map[string]any{"slug": b.Slug, "name": b.Name})
+		return s.audit(ctx, tx, adminEvent(p, ActionBrandCreated), o, map[string]any{"brand_id": b.ID, "slug": b.Slug, "name": b.Name})
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return Brand{}, conflictField("slug", "brand %q already exists", in.Slug)
@@ -113,8 +116,8 @@ func (s *Service) CreateProduct(ctx context.Context, p Principal, o Origin, bran
 		if err := tx.CreateProduct(ctx, pr); err != nil {
 			return err
 		}
-		return audit(ctx, tx, adminEvent(p, b.ID, ActionProductCreated), o, map[string]any{
-			"slug": pr.Slug, "name": pr.Name, "default_seats": pr.DefaultSeats, "token_ttl_seconds": int(pr.TokenTTL.Seconds()),
+		return s.audit(ctx, tx, adminEvent(p, ActionProductCreated), o, map[string]any{
+			"brand_id": b.ID, "product_id": pr.ID, "slug": pr.Slug, "name": pr.Name, "default_seats": pr.DefaultSeats, "token_ttl_seconds": int(pr.TokenTTL.Seconds()),
 		})
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
@@ -183,8 +186,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, p Principal, o Origin, in AP
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return audit(ctx, tx, adminEvent(p, deref(k.BrandID), ActionAPIKeyCreated), o, map[string]any{
-			"api_key_id": k.ID, "name": k.Name, "scopes": k.Scopes,
+		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyCreated), o, map[string]any{
+			"brand_id": k.BrandID, "api_key_id": k.ID, "name": k.Name, "scopes": k.Scopes,
 		})
 	})
 	if err != nil {
@@ -232,15 +235,8 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, o Origin, id st
 		if err := tx.RevokeAPIKey(ctx, id, s.now().UTC()); err != nil {
 			return notFoundAs(err, errNotFound)
 		}
-		return audit(ctx, tx, adminEvent(p, deref(k.BrandID), ActionAPIKeyRevoked), o, map[string]any{"api_key_id": id})
+		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyRevoked), o, map[string]any{"brand_id": k.BrandID, "api_key_id": id})
 	})
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func randomToken(n int) string {

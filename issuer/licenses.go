@@ -129,7 +129,7 @@ func (s *Service) change(ctx context.Context, p Principal, o Origin, id, action 
 		data := map[string]any{"before": before, "after": snapshot(l)}
 		maps.Copy(data, extra)
 		ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: action}
-		return audit(ctx, tx, ev, o, data)
+		return s.audit(ctx, tx, ev, o, data)
 	})
 	if err != nil && !errors.Is(err, errNoChange) {
 		return License{}, err
@@ -222,7 +222,10 @@ func (s *Service) Renew(ctx context.Context, p Principal, o Origin, id string, i
 			return validationError("expires_at", "a perpetual license cannot be renewed")
 		}
 		if in.ExtendByDays != nil {
-			from := max(now, *l.ExpiresAt)
+			from := *l.ExpiresAt
+			if now.After(from) {
+				from = now
+			}
 			at = from.Add(time.Duration(*in.ExtendByDays) * 24 * time.Hour).Truncate(time.Second)
 		}
 		if !at.After(*l.ExpiresAt) || !at.After(now) {
@@ -362,7 +365,7 @@ func (s *Service) deactivate(ctx context.Context, tx store.Tx, ev store.AuditEve
 	if err := tx.Deactivate(ctx, a.ID, now); err != nil {
 		return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat"))
 	}
-	return audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance})
+	return s.audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance})
 }
 
 // AuditEvents lists the caller's brand's audit trail, newest first.

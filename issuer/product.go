@@ -164,7 +164,7 @@ func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.Licen
 	}
 	l.SeatsUsed++
 	ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: lk.ID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
-	return a, audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed})
+	return a, s.audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed})
 }
 
 // Validate checks a license online (US4).

@@ -173,7 +173,7 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	l.BrandSlug, l.ProductSlug, l.TokenTTL = p.BrandSlug, prod.Slug, prod.TokenTTL
 	l.CustomerEmail, l.KeyCiphertext, l.KeyHint = cust.Email, lk.Ciphertext, lk.Hint
 	ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: ActionProvisioned}
-	if err := audit(ctx, tx, ev, o, map[string]any{"after": snapshot(l)}); err != nil {
+	if err := s.audit(ctx, tx, ev, o, map[string]any{"after": snapshot(l)}); err != nil {
 		return nil, err
 	}
 	view, err := s.brandView(l, now, true)
@@ -229,7 +229,7 @@ func (s *Service) licenseExistsAfterRace(ctx context.Context, p Principal, in Pr
 // nor the customer's email.
 func snapshot(l store.License) map[string]any {
 	return map[string]any{
-		"product": l.ProductSlug, "status": l.Status, "seats": l.Seats,
+		"product": l.ProductSlug, "status": l.Status, "seats": l.Seats, "seats_used": l.SeatsUsed,
 		"expires_at": formatTimePtr(l.ExpiresAt), "entitlements": nonNil(l.Entitlements), "metadata": l.Metadata,
 	}
 }

@@ -116,12 +116,12 @@ func (s *Service) openLicenseKey(licenseKeyID string, ciphertext []byte) (string
 func licenseKeyAAD(id string) []byte { return []byte("license_key:" + id) }
 
 // audit appends one event to the transaction.
-func audit(ctx context.Context, tx store.Tx, e store.AuditEvent, o Origin, data any) error {
+func (s *Service) audit(ctx context.Context, tx store.Tx, e store.AuditEvent, o Origin, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return err
 	}
-	e.ID, e.RequestID, e.IP, e.Data = newID(), o.RequestID, o.IP, b
+	e.ID, e.At, e.RequestID, e.IP, e.Data = newID(), s.now().UTC(), o.RequestID, o.IP, b
 	return tx.AppendAuditEvent(ctx, e)
 }
 

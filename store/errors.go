@@ -4,7 +4,8 @@ import "errors"
 
 // Errors every backend returns, wrapped with context; test with errors.Is.
 var (
-	// ErrNotFound: no row matches.
+	// ErrNotFound: no row matches, or a new row names a parent row (brand,
+	// license, ...) that does not exist.
 	ErrNotFound = errors.New("store: not found")
 	// ErrAlreadyExists: a uniqueness rule was violated (duplicate slug, a
 	// second live activation of one instance, a second active signing key).

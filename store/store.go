@@ -16,7 +16,8 @@ type Store interface {
 	// returns nil; any error rolls everything back. fn may be retried by
 	// nothing: it runs once. On SQLite the transaction holds the single
 	// write lock from its start; on PostgreSQL it runs at READ COMMITTED and
-	// relies on LockLicense for serialisation.
+	// relies on LockLicense for serialisation. fn must not call InTx: on
+	// SQLite the one writer connection is already taken.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 
 	// Migrate applies pending schema migrations and reports how many ran.
@@ -27,6 +28,8 @@ type Store interface {
 }
 
 // Queries are the reads, available on a Store and inside a transaction.
+// Ids are UUIDs in canonical form: PostgreSQL stores them as uuid and
+// refuses to compare anything else with them.
 type Queries interface {
 	BrandByID(ctx context.Context, id string) (Brand, error)
 	BrandBySlug(ctx context.Context, slug string) (Brand, error)
@@ -82,15 +85,20 @@ type Tx interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 	// EnsureCustomer returns the customer with this email, creating it with
-	// c.ID when there is none. Safe under concurrent calls.
+	// c.ID when there is none, and holds its row lock until the transaction
+	// ends, so that concurrent provisionings for one customer take turns
+	// (and agree on one license key per brand).
 	EnsureCustomer(ctx context.Context, c Customer) (Customer, error)
 	CreateLicenseKey(ctx context.Context, k LicenseKey) error
 
-	// CreateLicense inserts l; the joined read-only fields are ignored.
-	// ErrAlreadyExists when the key already has a license of that product.
+	// CreateLicense inserts l with version l.Version (1 when zero); the
+	// joined read-only fields are ignored. ErrAlreadyExists when the key
+	// already has a license of that product.
 	CreateLicense(ctx context.Context, l License) error
 	// LockLicense reads a license and holds its row lock until the
-	// transaction ends: every writer of one license goes through it.
+	// transaction ends: every writer of one license goes through it. It
+	// reads after taking the lock, so SeatsUsed counts every seat committed
+	// by the writers it waited for.
 	LockLicense(ctx context.Context, id string) (License, error)
 	// UpdateLicense writes status, seats, expires_at, entitlements, metadata
 	// and updated_at, and bumps the version, if the stored version still is
@@ -216,7 +224,7 @@ type LicenseFilter struct {
 	Email   string
 	BrandID string // "" for every brand
 	AfterID string // cursor: ids greater than this
-	Limit   int
+	Limit   int    // 0: no limit
 }
 
 // Activation is one seat held by one instance (site or machine).
@@ -257,7 +265,7 @@ type AuditFilter struct {
 	BrandID   string
 	LicenseID string // "" for all
 	BeforeID  string // cursor: ids less than this
-	Limit     int
+	Limit     int    // 0: no limit
 }
 
 // Idempotency remembers the response to a provisioning request.

@@ -88,10 +88,18 @@ func (m *Main) admin(ctx context.Context, group string, args []string) error {
 		})
 	case "keys list":
 		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
+			if err := m.keys.Sync(ctx); err != nil {
+				return err
+			}
 			return m.print(m.keys.List(ctx))
 		})
 	case "keys rotate":
 		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
+			// Sync first: a store without an active key gets one, and the
+			// rotation then publishes its successor.
+			if err := m.keys.Sync(ctx); err != nil {
+				return err
+			}
 			return m.print(m.keys.Rotate(ctx))
 		})
 	}
@@ -157,9 +165,9 @@ func (m *Main) migrate(ctx context.Context) error {
 	return m.print(map[string]int{"applied": n}, nil)
 }
 
-// run parses a subcommand's flags (the store configuration plus its own),
-// opens the backend unless it is serve or migrate, and runs fn.
-func (m *Main) run(ctx context.Context, name string, args []string, own func(*flag.FlagSet), fn func(context.Context) error) error {
+// ParseFlags reads a subcommand's flags (the store configuration plus its
+// own) over the environment into m.Config.
+func (m *Main) ParseFlags(name string, args []string, own func(*flag.FlagSet)) error {
 	fs := flag.NewFlagSet("licensed "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	if err := m.Config.bind(fs, m.Getenv); err != nil {
@@ -172,27 +180,46 @@ func (m *Main) run(ctx context.Context, name string, args []string, own func(*fl
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(m.Stdout)
 			fs.PrintDefaults()
-			return nil
 		}
-		return usagef("%s: %v", name, err)
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", name, fs.Arg(0))
 	}
-	if name != "serve" && name != "migrate" {
+	return nil
+}
+
+// run parses flags, opens the backend unless it is serve or migrate (which
+// open what they need themselves), and runs fn.
+func (m *Main) run(ctx context.Context, name string, args []string, own func(*flag.FlagSet), fn func(context.Context) error) error {
+	if err := m.ParseFlags(name, args, own); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if _, ok := err.(usageError); ok {
+		return err
+	} else if err != nil {
+		return usagef("%s: %v", name, err)
+	}
+	switch name {
+	case "serve":
+	case "migrate":
+		defer m.closeStore()
+	default:
+		defer m.closeStore()
 		if err := m.openBackend(ctx); err != nil {
 			return err
 		}
-		defer m.store.Close()
-	} else if name == "migrate" {
-		defer func() {
-			if m.store != nil {
-				m.store.Close()
-			}
-		}()
 	}
 	return cliError(fn(ctx))
 }
+
+func (m *Main) closeStore() {
+	if m.store != nil {
+		m.store.Close()
+	}
+}
+
+// fieldFlags names the flag of an input field where the two differ.
+var fieldFlags = map[string]string{"default_seats": "seats", "token_ttl_seconds": "token-ttl"}
 
 // cliError makes a service refusal read well on a terminal.
 func cliError(err error) error {
@@ -205,7 +232,11 @@ func cliError(err error) error {
 		msg += ": " + e.Detail
 	}
 	for _, f := range e.Fields {
-		msg += fmt.Sprintf("\n  --%s: %s", strings.ReplaceAll(f.Field, "_", "-"), f.Message)
+		flagName, ok := fieldFlags[f.Field]
+		if !ok {
+			flagName = strings.ReplaceAll(f.Field, "_", "-")
+		}
+		msg += fmt.Sprintf("\n  --%s: %s", flagName, f.Message)
 	}
 	return errors.New(msg)
 }

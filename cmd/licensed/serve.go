@@ -39,6 +39,8 @@ type Main struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// now is the licensing clock; tests move it to expire licenses.
+	now func() time.Time
 
 	log     *slog.Logger
 	store   store.Store
@@ -95,7 +97,7 @@ func (m *Main) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.server = httpapi.New(httpapi.Config{
-		Service: m.service, Keys: m.keys, Limiter: local.NewLimiter(nil), Limits: limits,
+		Service: m.service, Keys: m.keys, Limiter: local.NewLimiter(m.now), Limits: limits,
 		Logger: m.log, Registry: reg, TrustedProxies: proxies,
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
@@ -150,7 +152,7 @@ func (m *Main) openBackend(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	m.keys = keys.NewManager(m.store, m.secrets, keys.WithPublishDelay(m.Config.KeyPublishDelay))
-	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer()})
+	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer(), Now: m.now})
 	return nil
 }
 

@@ -1,0 +1,21 @@
+# syntax=docker/dockerfile:1
+# Build: a static, pure-Go binary (the SQLite store needs no cgo).
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o /out/licensed ./cmd/licensed \
+ && mkdir -p /out/data
+
+# Run: distroless static, non-root (uid 65532), nothing but the binary.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/licensed /usr/local/bin/licensed
+COPY --from=build --chown=65532:65532 /out/data /data
+ENV LICENSED_ADDR=0.0.0.0:8080 \
+    LICENSED_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8080
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/licensed"]
+CMD ["serve"]

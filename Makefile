@@ -1,0 +1,29 @@
+# licensed — make targets. `make test` is the test command of the README and of CI.
+GO      ?= go
+BIN     ?= bin/licensed
+LDFLAGS ?= -s -w
+
+.PHONY: build run test lint bench fuzz tidy
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/licensed
+
+run:
+	$(GO) run ./cmd/licensed serve
+
+# PostgreSQL and Redis tests run when LICENSED_TEST_POSTGRES_URL and
+# LICENSED_TEST_REDIS_URL are set (.ci/run sets them), and skip otherwise.
+test:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target for a minute; `go test` alone runs their seed corpus.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./verifier
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeInstance$$' -fuzztime 60s ./verifier

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+)
+
+// TestCrossTenant calls every brand endpoint with another brand's keys on
+// this brand's ids: each answers 404 exactly like an unknown id, and
+// nothing changes.
+func TestCrossTenant(t *testing.T) {
+	eachBackend(t, func(t *testing.T, env map[string]string) {
+		s := serve(t, env)
+		rm := newTenant(t, env, "rankmath", 3)
+		wr := newTenant(t, env, "wprocket", 3)
+		r := s.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{
+			"customer_email": "jane@example.com", "product": "rankmath-pro", "expires_at": "2099-01-01T00:00:00Z",
+		})
+		expect(t, r, http.StatusCreated, "")
+		id, key := r.str("license", "id"), r.str("license_key")
+		a := s.call(t, "POST", "/v1/activate", "", map[string]any{"license_key": key, "product": "rankmath/rankmath-pro", "instance": "example.org"})
+		expect(t, a, http.StatusCreated, "")
+		actID := a.str("activation", "id")
+		lic := "/v1/licenses/" + id
+		unknown := "/v1/licenses/01900000-0000-7000-8000-000000000000"
+
+		before := s.call(t, "GET", lic, rm.readKey, nil)
+		auditBefore := s.call(t, "GET", "/v1/audit-events", rm.readKey, nil)
+		calls := []struct{ method, path, body string }{
+			{"GET", lic, ""},
+			{"PATCH", lic, `{"seats":1}`},
+			{"POST", lic + "/renew", `{"extend_by_days":30}`},
+			{"POST", lic + "/suspend", `{"reason":"x"}`},
+			{"POST", lic + "/resume", ``},
+			{"POST", lic + "/cancel", ``},
+			{"GET", lic + "/activations", ""},
+			{"DELETE", lic + "/activations/" + actID, ""},
+		}
+		for _, c := range calls {
+			var body any
+			if c.body != "" {
+				body = c.body
+			}
+			foreign := s.call(t, c.method, c.path, wr.writeKey, body)
+			expect(t, foreign, http.StatusNotFound, "not_found")
+			// Exactly like an unknown id: same status, code and detail.
+			missing := s.call(t, c.method, unknown+c.path[len(lic):], wr.writeKey, body)
+			if missing.status != foreign.status || missing.str("detail") != foreign.str("detail") {
+				t.Fatalf("%s %s: another brand's id answers %s, an unknown id %s", c.method, c.path, foreign.raw, missing.raw)
+			}
+		}
+		events := s.call(t, "GET", "/v1/audit-events?license_id="+id, wr.readKey, nil)
+		expect(t, events, http.StatusOK, "")
+		if len(events.get("data").([]any)) != 0 {
+			t.Fatalf("another brand sees the audit trail: %s", events.raw)
+		}
+		all := s.call(t, "GET", "/v1/audit-events", wr.readKey, nil)
+		if len(all.get("data").([]any)) != 0 {
+			t.Fatalf("another brand's trail holds events: %s", all.raw)
+		}
+		search := s.call(t, "POST", "/v1/licenses/search", wr.readKey, map[string]any{"customer_email": "jane@example.com"})
+		if len(search.get("data").([]any)) != 0 {
+			t.Fatalf("search without licenses:read:all crosses brands: %s", search.raw)
+		}
+
+		after := s.call(t, "GET", lic, rm.readKey, nil)
+		if !bytes.Equal(before.raw, after.raw) {
+			t.Fatalf("license changed:\n%s\n%s", before.raw, after.raw)
+		}
+		if auditAfter := s.call(t, "GET", "/v1/audit-events", rm.readKey, nil); !bytes.Equal(auditBefore.raw, auditAfter.raw) {
+			t.Fatalf("audit trail changed:\n%s\n%s", auditBefore.raw, auditAfter.raw)
+		}
+
+		// A platform key has no brand: brand-owned endpoints are 403.
+		platform := mustCLI(t, env, "api-keys", "create", "--platform", "--name", "ops", "--scopes", "licenses:read,licenses:write,licenses:read:all")["key"].(string)
+		expect(t, s.call(t, "GET", lic, platform, nil), http.StatusForbidden, "forbidden")
+		expect(t, s.call(t, "GET", "/v1/audit-events", platform, nil), http.StatusForbidden, "forbidden")
+		expect(t, s.call(t, "POST", "/v1/licenses", platform, map[string]any{"customer_email": "x@example.com", "product": "rankmath-pro"}), http.StatusForbidden, "forbidden")
+		// Admin endpoints are not for brand keys.
+		expect(t, s.call(t, "POST", "/v1/brands", rm.writeKey, map[string]any{"slug": "evil", "name": "Evil"}), http.StatusForbidden, "forbidden")
+	})
+}

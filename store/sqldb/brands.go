@@ -1,0 +1,80 @@
+package sqldb
+
+import (
+	"context"
+	"time"
+
+	"github.com/licensedhq/licensed/store"
+)
+
+const brandCols = "id, slug, name, created_at"
+
+func brandFields(b *store.Brand) []any {
+	return []any{&b.ID, &b.Slug, &b.Name, timeCol{&b.CreatedAt}}
+}
+
+func (r queries) BrandByID(ctx context.Context, id string) (store.Brand, error) {
+	return get(ctx, r, "brand by id", brandFields, "SELECT "+brandCols+" FROM brands WHERE id = $1", id)
+}
+
+func (r queries) BrandBySlug(ctx context.Context, slug string) (store.Brand, error) {
+	return get(ctx, r, "brand by slug", brandFields, "SELECT "+brandCols+" FROM brands WHERE slug = $1", slug)
+}
+
+func (t *tx) CreateBrand(ctx context.Context, b store.Brand) error {
+	return t.insert(ctx, "create brand", "INSERT INTO brands ("+brandCols+") VALUES ($1, $2, $3, $4)",
+		b.ID, b.Slug, b.Name, ts(b.CreatedAt))
+}
+
+const productCols = "id, brand_id, slug, name, default_seats, token_ttl_seconds, created_at"
+
+func productFields(p *store.Product) []any {
+	return []any{&p.ID, &p.BrandID, &p.Slug, &p.Name, &p.DefaultSeats, secondsCol{&p.TokenTTL}, timeCol{&p.CreatedAt}}
+}
+
+func (r queries) ProductBySlug(ctx context.Context, brandID, slug string) (store.Product, error) {
+	return get(ctx, r, "product by slug", productFields,
+		"SELECT "+productCols+" FROM products WHERE brand_id = $1 AND slug = $2", brandID, slug)
+}
+
+func (r queries) MaxTokenTTL(ctx context.Context) (time.Duration, error) {
+	var d time.Duration
+	err := r.q.QueryRowContext(ctx, "SELECT COALESCE(MAX(token_ttl_seconds), 0) FROM products").Scan(secondsCol{&d})
+	return d, r.fail("max token ttl", err)
+}
+
+func (t *tx) CreateProduct(ctx context.Context, p store.Product) error {
+	return t.insert(ctx, "create product", "INSERT INTO products ("+productCols+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		p.ID, p.BrandID, p.Slug, p.Name, p.DefaultSeats, int64(p.TokenTTL/time.Second), ts(p.CreatedAt))
+}
+
+const apiKeyCols = "id, brand_id, name, prefix, secret_hash, scopes, created_at, last_used_at, revoked_at"
+
+func apiKeyFields(k *store.APIKey) []any {
+	return []any{&k.ID, nullTextCol{&k.BrandID}, &k.Name, &k.Prefix, &k.SecretHash, listCol{&k.Scopes},
+		timeCol{&k.CreatedAt}, nullTimeCol{&k.LastUsedAt}, nullTimeCol{&k.RevokedAt}}
+}
+
+func (r queries) APIKeyByID(ctx context.Context, id string) (store.APIKey, error) {
+	return get(ctx, r, "api key by id", apiKeyFields, "SELECT "+apiKeyCols+" FROM api_keys WHERE id = $1", id)
+}
+
+func (r queries) APIKeyByPrefix(ctx context.Context, prefix string) (store.APIKey, error) {
+	return get(ctx, r, "api key by prefix", apiKeyFields, "SELECT "+apiKeyCols+" FROM api_keys WHERE prefix = $1", prefix)
+}
+
+func (t *tx) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	return t.insert(ctx, "create api key", "INSERT INTO api_keys ("+apiKeyCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		k.ID, ptrOrNull(k.BrandID), k.Name, k.Prefix, k.SecretHash, jsonList(k.Scopes),
+		ts(k.CreatedAt), tsOrNull(k.LastUsedAt), tsOrNull(k.RevokedAt))
+}
+
+func (t *tx) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return t.change(ctx, "touch api key", store.ErrNotFound,
+		"UPDATE api_keys SET last_used_at = $1 WHERE id = $2", ts(at), id)
+}
+
+func (t *tx) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return t.change(ctx, "revoke api key", store.ErrNotFound,
+		"UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", ts(at), id)
+}

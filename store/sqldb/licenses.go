@@ -1,0 +1,130 @@
+package sqldb
+
+import (
+	"context"
+
+	"github.com/licensedhq/licensed/store"
+)
+
+func (r queries) CustomerByEmail(ctx context.Context, email string) (store.Customer, error) {
+	return get(ctx, r, "customer by email", customerFields, "SELECT id, email FROM customers WHERE email = $1", email)
+}
+
+func customerFields(c *store.Customer) []any { return []any{&c.ID, &c.Email} }
+
+// EnsureCustomer inserts and then reads the row under its lock, rather than
+// reading first, so that two transactions racing on one email both end up
+// with the same row, one after the other: on PostgreSQL the second waits
+// for the first to end (and so sees the license key the first created for
+// the customer); on SQLite transactions do not overlap at all.
+func (t *tx) EnsureCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
+	if _, err := t.exec(ctx, "ensure customer",
+		"INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", c.ID, c.Email); err != nil {
+		return store.Customer{}, err
+	}
+	return get(ctx, t.queries, "lock customer", customerFields,
+		"SELECT id, email FROM customers WHERE email = $1 "+t.d.ForUpdate, c.Email)
+}
+
+const licenseKeyCols = "id, brand_id, customer_id, key_hash, key_ciphertext, key_hint, created_at"
+
+func licenseKeyFields(k *store.LicenseKey) []any {
+	return []any{&k.ID, &k.BrandID, &k.CustomerID, &k.Hash, &k.Ciphertext, &k.Hint, timeCol{&k.CreatedAt}}
+}
+
+func (r queries) LicenseKeyByHash(ctx context.Context, hash []byte) (store.LicenseKey, error) {
+	return get(ctx, r, "license key by hash", licenseKeyFields,
+		"SELECT "+licenseKeyCols+" FROM license_keys WHERE key_hash = $1", hash)
+}
+
+func (r queries) LatestLicenseKey(ctx context.Context, brandID, customerID string) (store.LicenseKey, error) {
+	return get(ctx, r, "latest license key", licenseKeyFields,
+		"SELECT "+licenseKeyCols+" FROM license_keys WHERE brand_id = $1 AND customer_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1",
+		brandID, customerID)
+}
+
+func (t *tx) CreateLicenseKey(ctx context.Context, k store.LicenseKey) error {
+	return t.insert(ctx, "create license key", "INSERT INTO license_keys ("+licenseKeyCols+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		k.ID, k.BrandID, k.CustomerID, k.Hash, k.Ciphertext, k.Hint, ts(k.CreatedAt))
+}
+
+// licenseSelect reads a license with what its readers need from the rows
+// around it, and its seats in use.
+const licenseSelect = `SELECT l.id, l.license_key_id, l.brand_id, l.product_id, l.status, l.seats,
+	l.expires_at, l.entitlements, l.metadata, l.version, l.created_at, l.updated_at,
+	b.slug, p.slug, p.token_ttl_seconds, c.email, k.key_ciphertext, k.key_hint,
+	(SELECT COUNT(*) FROM activations a WHERE a.license_id = l.id AND a.deactivated_at IS NULL)
+FROM licenses l
+JOIN brands b ON b.id = l.brand_id
+JOIN products p ON p.id = l.product_id
+JOIN license_keys k ON k.id = l.license_key_id
+JOIN customers c ON c.id = k.customer_id`
+
+func licenseFields(l *store.License) []any {
+	return []any{&l.ID, &l.LicenseKeyID, &l.BrandID, &l.ProductID, &l.Status, &l.Seats,
+		nullTimeCol{&l.ExpiresAt}, listCol{&l.Entitlements}, jsonCol{&l.Metadata, "{}"}, &l.Version,
+		timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt},
+		&l.BrandSlug, &l.ProductSlug, secondsCol{&l.TokenTTL}, &l.CustomerEmail, &l.KeyCiphertext, &l.KeyHint,
+		&l.SeatsUsed}
+}
+
+func (r queries) LicenseByID(ctx context.Context, id string) (store.License, error) {
+	return get(ctx, r, "license by id", licenseFields, licenseSelect+" WHERE l.id = $1", id)
+}
+
+func (r queries) LicensesByKey(ctx context.Context, licenseKeyID string) ([]store.License, error) {
+	return list(ctx, r, "licenses by key", licenseFields,
+		licenseSelect+" WHERE l.license_key_id = $1 ORDER BY l.created_at, l.id", licenseKeyID)
+}
+
+func (r queries) LicenseByKeyAndProduct(ctx context.Context, licenseKeyID, productID string) (store.License, error) {
+	return get(ctx, r, "license by key and product", licenseFields,
+		licenseSelect+" WHERE l.license_key_id = $1 AND l.product_id = $2", licenseKeyID, productID)
+}
+
+func (r queries) SearchLicenses(ctx context.Context, f store.LicenseFilter) ([]store.License, error) {
+	var w where
+	w.and("c.email = ?", f.Email)
+	if f.BrandID != "" {
+		w.and("l.brand_id = ?", f.BrandID)
+	}
+	if f.AfterID != "" {
+		w.and("l.id > ?", f.AfterID)
+	}
+	q := licenseSelect + w.String() + " ORDER BY l.id" + w.limit(f.Limit)
+	return list(ctx, r, "search licenses", licenseFields, q, w.args...)
+}
+
+func (t *tx) CreateLicense(ctx context.Context, l store.License) error {
+	version := max(l.Version, 1)
+	return t.insert(ctx, "create license", `INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats,
+		expires_at, entitlements, metadata, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		l.ID, l.LicenseKeyID, l.BrandID, l.ProductID, string(l.Status), l.Seats,
+		tsOrNull(l.ExpiresAt), jsonList(l.Entitlements), jsonOr(l.Metadata, "{}"), version, ts(l.CreatedAt), ts(l.UpdatedAt))
+}
+
+// LockLicense takes the row lock first and reads afterwards, in a second
+// statement: on PostgreSQL at READ COMMITTED a statement sees what was
+// committed when it began, so a read in the locking statement itself could
+// miss the seats taken by the transaction it waited for.
+func (t *tx) LockLicense(ctx context.Context, id string) (store.License, error) {
+	var locked string
+	err := t.q.QueryRowContext(ctx, "SELECT id FROM licenses WHERE id = $1 "+t.d.ForUpdate, id).Scan(&locked)
+	if err != nil {
+		return store.License{}, t.fail("lock license", err)
+	}
+	return t.LicenseByID(ctx, id)
+}
+
+func (t *tx) UpdateLicense(ctx context.Context, l store.License) (int64, error) {
+	err := t.change(ctx, "update license", store.ErrConflict, `UPDATE licenses
+		SET status = $1, seats = $2, expires_at = $3, entitlements = $4, metadata = $5, updated_at = $6, version = version + 1
+		WHERE id = $7 AND version = $8`,
+		string(l.Status), l.Seats, tsOrNull(l.ExpiresAt), jsonList(l.Entitlements), jsonOr(l.Metadata, "{}"), ts(l.UpdatedAt),
+		l.ID, l.Version)
+	if err != nil {
+		return 0, err
+	}
+	return l.Version + 1, nil
+}
