@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/licensed
 LDFLAGS ?= -s -w
 
-.PHONY: build run test lint bench fuzz tidy
+.PHONY: build run test lint bench fuzz dockerlint
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/licensed
@@ -27,3 +27,7 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./verifier
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizeInstance$$' -fuzztime 60s ./verifier
+
+# The Dockerfile is linted, not built, where no Docker engine runs.
+dockerlint:
+	npx --yes dockerfilelint@1.8.0 Dockerfile

@@ -134,6 +134,9 @@ func (s *Service) change(ctx context.Context, p Principal, o Origin, id, action 
 	if err != nil && !errors.Is(err, errNoChange) {
 		return License{}, err
 	}
+	if err == nil {
+		s.invalidate(ctx, licensesCacheKey(out.LicenseKeyID))
+	}
 	return s.brandView(out, now, true)
 }
 
@@ -347,18 +350,25 @@ func (s *Service) ReleaseActivation(ctx context.Context, p Principal, o Origin, 
 		return errNotFound
 	}
 	now := s.now().UTC()
-	return s.store.InTx(ctx, func(tx store.Tx) error {
-		l, err := tx.LockLicense(ctx, licenseID)
+	var l store.License
+	var a store.Activation
+	err := s.store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		l, err = tx.LockLicense(ctx, licenseID)
 		if err != nil || l.BrandID != p.BrandID {
 			return notFoundAs(orNotFound(err), errNotFound)
 		}
-		a, err := tx.ActivationByID(ctx, activationID)
+		a, err = tx.ActivationByID(ctx, activationID)
 		if err != nil || a.LicenseID != l.ID || a.DeactivatedAt != nil {
 			return notFoundAs(orNotFound(err), Errorf(CodeNotFound, "no such activation holds a seat of this license"))
 		}
 		ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}
 		return s.deactivate(ctx, tx, ev, o, a, now)
 	})
+	if err == nil {
+		s.invalidate(ctx, licensesCacheKey(l.LicenseKeyID), activationCacheKey(l.ID, a.Instance))
+	}
+	return err
 }
 
 func (s *Service) deactivate(ctx context.Context, tx store.Tx, ev store.AuditEvent, o Origin, a store.Activation, now time.Time) error {

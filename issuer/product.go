@@ -50,25 +50,25 @@ func (s *Service) RateKey(licenseKey string) string {
 }
 
 // licensesOf finds the key's licenses, and among them product's when
-// product is given.
-func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (store.LicenseKey, []store.License, *store.License, error) {
-	lk, err := s.store.LicenseKeyByHash(ctx, s.secrets.LookupHash([]byte(key)))
+// product is given; from the cache when there is one.
+func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (string, []store.License, *store.License, error) {
+	keyID, err := s.licenseKeyID(ctx, s.secrets.LookupHash([]byte(key)))
 	if err != nil {
-		return lk, nil, nil, notFoundAs(err, errLicenseNotFound)
+		return "", nil, nil, notFoundAs(err, errLicenseNotFound)
 	}
-	all, err := s.store.LicensesByKey(ctx, lk.ID)
+	all, err := s.keyLicenses(ctx, keyID)
 	if err != nil || len(all) == 0 {
-		return lk, nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
+		return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
 	}
 	if product == "" {
-		return lk, all, nil, nil
+		return keyID, all, nil, nil
 	}
 	for i := range all {
 		if all[i].BrandSlug == brand && all[i].ProductSlug == product {
-			return lk, all, &all[i], nil
+			return keyID, all, &all[i], nil
 		}
 	}
-	return lk, nil, nil, errLicenseNotFound
+	return "", nil, nil, errLicenseNotFound
 }
 
 type activateSpec struct {
@@ -96,8 +96,13 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 	if err != nil {
 		return Activated{}, false, err
 	}
-	lk, _, found, err := s.licensesOf(ctx, sp.key, sp.brand, sp.product)
+	keyID, _, found, err := s.licensesOf(ctx, sp.key, sp.brand, sp.product)
 	if err != nil {
+		return Activated{}, false, err
+	}
+	// A snapshot that says the license cannot take a seat is answered
+	// without a write; the check under the lock below is the one that counts.
+	if err := usable(*found, s.now()); err != nil {
 		return Activated{}, false, err
 	}
 	var out Activated
@@ -116,7 +121,7 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 		case err == nil:
 			a, err = s.reactivate(ctx, tx, a, in.InstanceName, now)
 		case errors.Is(err, store.ErrNotFound):
-			a, err = s.newActivation(ctx, tx, &l, lk, o, sp.instance, in.InstanceName, now)
+			a, err = s.newActivation(ctx, tx, &l, keyID, o, sp.instance, in.InstanceName, now)
 			created = err == nil
 		}
 		if err != nil {
@@ -126,6 +131,9 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 		out = Activated{Activation: activationView(a), License: productView(l, now), Token: token}
 		return err
 	})
+	if err == nil {
+		s.invalidate(ctx, licensesCacheKey(keyID), activationCacheKey(found.ID, sp.instance))
+	}
 	return out, created, err
 }
 
@@ -150,7 +158,7 @@ func (s *Service) reactivate(ctx context.Context, tx store.Tx, a store.Activatio
 	return a, tx.TouchActivation(ctx, a.ID, a.InstanceName, now)
 }
 
-func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.License, lk store.LicenseKey, o Origin, instance, name string, now time.Time) (store.Activation, error) {
+func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.License, keyID string, o Origin, instance, name string, now time.Time) (store.Activation, error) {
 	if l.SeatsUsed >= l.Seats {
 		return store.Activation{}, &Error{
 			Code:   CodeSeatLimitReached,
@@ -163,7 +171,7 @@ func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.Licen
 		return store.Activation{}, err
 	}
 	l.SeatsUsed++
-	ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: lk.ID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
+	ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
 	return a, s.audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed})
 }
 
@@ -226,20 +234,17 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 	code := statusCode(l, now)
 	var act *store.Activation
 	if instance != "" {
-		a, err := s.store.LiveActivation(ctx, l.ID, instance)
-		switch {
-		case err == nil:
-			a.LastSeenAt = now
-			act = &a
-			err = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) })
-		case errors.Is(err, store.ErrNotFound):
-			err = nil
-			if code == Valid {
-				code = NotActivated
-			}
-		}
-		if err != nil {
+		var err error
+		if act, err = s.liveActivation(ctx, l.ID, instance); err != nil {
 			return Validation{}, err
+		}
+		if act == nil && code == Valid {
+			code = NotActivated
+		}
+		if act != nil {
+			if err := s.seen(ctx, act, instance, now); err != nil {
+				return Validation{}, err
+			}
 		}
 	}
 	token, err := s.token(l, act, now)
@@ -247,6 +252,27 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 		return Validation{}, err
 	}
 	return Validation{Valid: code == Valid, Code: code, Licenses: []ProductLicense{productView(l, now)}, Token: token}, nil
+}
+
+// seenEvery is the resolution of last_seen_at, the API's own (whole
+// seconds): a product validating in a loop costs one write a second, not
+// one per request.
+const seenEvery = time.Second
+
+// seen records that an activated instance checked in.
+func (s *Service) seen(ctx context.Context, a *store.Activation, instance string, now time.Time) error {
+	if now.Sub(a.LastSeenAt) < seenEvery {
+		return nil
+	}
+	a.LastSeenAt = now
+	err := s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) })
+	if errors.Is(err, store.ErrNotFound) {
+		// Deactivated meanwhile: the token still names the seat it had,
+		// and the next validation sees it gone.
+		err = nil
+	}
+	s.invalidate(ctx, activationCacheKey(a.LicenseID, instance))
+	return err
 }
 
 // Deactivate frees the seat of an instance (US5), in any license status.
@@ -258,7 +284,7 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 	if err := f.err(); err != nil {
 		return Deactivated{}, err
 	}
-	lk, _, found, err := s.licensesOf(ctx, key, brand, product)
+	keyID, _, found, err := s.licensesOf(ctx, key, brand, product)
 	if err != nil {
 		return Deactivated{}, err
 	}
@@ -272,9 +298,12 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 		if err != nil {
 			return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat of this license"))
 		}
-		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: lk.ID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}
+		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}
 		out = Deactivated{Deactivated: true, SeatsUsed: l.SeatsUsed - 1}
 		return s.deactivate(ctx, tx, ev, o, a, s.now().UTC())
 	})
+	if err == nil {
+		s.invalidate(ctx, licensesCacheKey(keyID), activationCacheKey(found.ID, instance))
+	}
 	return out, err
 }

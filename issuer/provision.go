@@ -68,6 +68,7 @@ func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in Provi
 		}
 	}
 	var body []byte
+	var keyID string
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		var replay bool
 		if idemKey != "" {
@@ -75,7 +76,7 @@ func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in Provi
 				return err
 			}
 		}
-		if body, err = s.provision(ctx, tx, p, o, in, sp, now); err != nil || idemKey == "" {
+		if body, keyID, err = s.provision(ctx, tx, p, o, in, sp, now); err != nil || idemKey == "" {
 			return err
 		}
 		return tx.CompleteIdempotency(ctx, p.BrandID, idemKey, 201, s.secrets.Seal(body, idempotencyAAD(p.BrandID, idemKey)))
@@ -84,6 +85,9 @@ func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in Provi
 		// Lost a race with a concurrent provisioning of the same product
 		// to the same key: report the winner.
 		return nil, s.licenseExistsAfterRace(ctx, p, in, sp)
+	}
+	if err == nil && keyID != "" {
+		s.invalidate(ctx, licensesCacheKey(keyID))
 	}
 	return body, err
 }
@@ -140,24 +144,25 @@ func requestHash(in ProvisionInput) []byte {
 	return sum[:]
 }
 
-// provision writes the license and answers the response body.
-func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Origin, in ProvisionInput, sp provisionSpec, now time.Time) ([]byte, error) {
+// provision writes the license and answers the response body and the id
+// of the license key it is under.
+func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Origin, in ProvisionInput, sp provisionSpec, now time.Time) ([]byte, string, error) {
 	prod, err := tx.ProductBySlug(ctx, p.BrandID, in.Product)
 	if err != nil {
-		return nil, notFoundAs(err, validationError("product", "brand %q has no product %q", p.BrandSlug, in.Product))
+		return nil, "", notFoundAs(err, validationError("product", "brand %q has no product %q", p.BrandSlug, in.Product))
 	}
 	cust, err := tx.EnsureCustomer(ctx, store.Customer{ID: newID(), Email: sp.email})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	lk, key, err := s.licenseKeyFor(ctx, tx, p.BrandID, cust.ID, in.NewKey, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if prior, err := tx.LicenseByKeyAndProduct(ctx, lk.ID, prod.ID); err == nil {
-		return nil, licenseExists(prior.ID)
+		return nil, "", licenseExists(prior.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, "", err
 	}
 	l := store.License{
 		ID: newID(), LicenseKeyID: lk.ID, BrandID: p.BrandID, ProductID: prod.ID,
@@ -168,19 +173,20 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 		l.Seats = *sp.seats
 	}
 	if err := tx.CreateLicense(ctx, l); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	l.BrandSlug, l.ProductSlug, l.TokenTTL = p.BrandSlug, prod.Slug, prod.TokenTTL
 	l.CustomerEmail, l.KeyCiphertext, l.KeyHint = cust.Email, lk.Ciphertext, lk.Hint
 	ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: ActionProvisioned}
 	if err := s.audit(ctx, tx, ev, o, map[string]any{"after": snapshot(l)}); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	view, err := s.brandView(l, now, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return json.Marshal(Provisioned{License: view, LicenseKey: key})
+	body, err := json.Marshal(Provisioned{License: view, LicenseKey: key})
+	return body, lk.ID, err
 }
 
 // licenseKeyFor reuses the customer's newest key at this brand, or makes a

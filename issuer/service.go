@@ -17,15 +17,20 @@ type Service struct {
 	store   store.Store
 	keys    *keys.Manager
 	secrets *keys.Secrets
+	cache   store.Cache
 	issuer  string
 	now     func() time.Time
 }
 
-// Config wires a Service; every member but Now is required.
+// Config wires a Service; every member but Cache and Now is required.
 type Config struct {
 	Store   store.Store
 	Keys    *keys.Manager
 	Secrets *keys.Secrets
+	// Cache, when set, serves the product API's reads. It must be shared by
+	// every replica that serves the same store (Redis), or the service must
+	// be the store's only writer (the embedded SQLite default).
+	Cache store.Cache
 	// Issuer is the iss claim of every token.
 	Issuer string
 	// Now replaces time.Now, for tests.
@@ -37,7 +42,7 @@ func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, issuer: c.Issuer, now: c.Now}
+	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, now: c.Now}
 }
 
 // Scopes an API key may carry.

@@ -126,7 +126,13 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, ps httprouter
 	id := ps.ByName("id")
 	var l issuer.License
 	var err error
-	switch ps.ByName("action") {
+	action := ps.ByName("action")
+	switch action {
+	case "renew", "suspend", "cancel", "resume":
+		// Name the route by its action in logs and metrics: a fixed set.
+		info(r).route = "/v1/licenses/:id/" + action
+	}
+	switch action {
 	case "renew":
 		var in issuer.RenewInput
 		if err := decode(w, r, &in, false); err != nil {
@@ -138,7 +144,7 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, ps httprouter
 		if err := decode(w, r, &in, true); err != nil {
 			return err
 		}
-		if ps.ByName("action") == "suspend" {
+		if action == "suspend" {
 			l, err = s.svc.Suspend(r.Context(), p, origin(r), id, in)
 		} else {
 			l, err = s.svc.Cancel(r.Context(), p, origin(r), id, in)

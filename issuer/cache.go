@@ -1,0 +1,95 @@
+package issuer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/licensedhq/licensed/store"
+)
+
+// What the product API reads is cached (when a Cache is configured) under
+// these keys; every change invalidates what it touched after it commits.
+// The generations of store.Cache keep a reader that read the store before
+// a change from putting the old snapshot back after it.
+const (
+	// A key hash's license key id never changes: cached for long.
+	keyIDTTL = time.Hour
+	// Snapshots are invalidated on change; the TTL only bounds what an
+	// invalidation lost to an outage can leave behind.
+	snapshotTTL = 5 * time.Minute
+)
+
+func keyIDCacheKey(hash []byte) string { return "lkh:" + hex.EncodeToString(hash) }
+
+func licensesCacheKey(licenseKeyID string) string { return "lk:" + licenseKeyID }
+
+func activationCacheKey(licenseID, instance string) string {
+	sum := sha256.Sum256([]byte(instance))
+	return "act:" + licenseID + ":" + hex.EncodeToString(sum[:16])
+}
+
+// cachedRead answers from the cache, or loads from the store and fills the
+// cache. A cache that fails is a miss: the store is the source of truth.
+func cachedRead[T any](ctx context.Context, c store.Cache, key string, ttl time.Duration, load func() (T, error)) (T, error) {
+	if c == nil {
+		return load()
+	}
+	raw, gen, ok, err := c.Get(ctx, key)
+	if err == nil && ok {
+		var v T
+		if json.Unmarshal(raw, &v) == nil {
+			return v, nil
+		}
+	}
+	v, lerr := load()
+	if lerr != nil || err != nil {
+		return v, lerr
+	}
+	if b, merr := json.Marshal(v); merr == nil {
+		_ = c.Set(ctx, key, gen, b, ttl) // a failed fill only costs the next reader a store read
+	}
+	return v, nil
+}
+
+// invalidate drops snapshots after a change committed. The change stands
+// even if this fails; the cache's own outage handling (see store/redis)
+// keeps a lost invalidation from being served once the cache is back.
+func (s *Service) invalidate(ctx context.Context, keys ...string) {
+	if s.cache == nil || len(keys) == 0 {
+		return
+	}
+	_ = s.cache.Invalidate(context.WithoutCancel(ctx), keys...)
+}
+
+// licenseKeyID finds the id of the license key with this lookup hash.
+func (s *Service) licenseKeyID(ctx context.Context, hash []byte) (string, error) {
+	return cachedRead(ctx, s.cache, keyIDCacheKey(hash), keyIDTTL, func() (string, error) {
+		lk, err := s.store.LicenseKeyByHash(ctx, hash)
+		return lk.ID, err
+	})
+}
+
+// keyLicenses is every license under a key, as of the last change.
+func (s *Service) keyLicenses(ctx context.Context, licenseKeyID string) ([]store.License, error) {
+	return cachedRead(ctx, s.cache, licensesCacheKey(licenseKeyID), snapshotTTL, func() ([]store.License, error) {
+		return s.store.LicensesByKey(ctx, licenseKeyID)
+	})
+}
+
+// liveActivation is the seat instance holds, or nil.
+func (s *Service) liveActivation(ctx context.Context, licenseID, instance string) (*store.Activation, error) {
+	return cachedRead(ctx, s.cache, activationCacheKey(licenseID, instance), snapshotTTL, func() (*store.Activation, error) {
+		a, err := s.store.LiveActivation(ctx, licenseID, instance)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &a, nil
+	})
+}
