@@ -37,8 +37,12 @@ func TestSealOpen(t *testing.T) {
 	for name, open := range map[string]func() ([]byte, error){
 		"moved to another row": func() ([]byte, error) { return s.Open(ct, []byte("license_key:2")) },
 		"other master key":     func() ([]byte, error) { return other.Open(ct, []byte("license_key:1")) },
-		"tampered":             func() ([]byte, error) { c := bytes.Clone(ct); c[len(c)-1] ^= 1; return s.Open(c, []byte("license_key:1")) },
-		"truncated":            func() ([]byte, error) { return s.Open(ct[:10], []byte("license_key:1")) },
+		"tampered": func() ([]byte, error) {
+			c := bytes.Clone(ct)
+			c[len(c)-1] ^= 1
+			return s.Open(c, []byte("license_key:1"))
+		},
+		"truncated": func() ([]byte, error) { return s.Open(ct[:10], []byte("license_key:1")) },
 	} {
 		if _, err := open(); !errors.Is(err, ErrDecrypt) {
 			t.Errorf("%s: %v, want ErrDecrypt", name, err)
