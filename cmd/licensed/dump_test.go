@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/licensedhq/licensed/store/storetest"
+)
+
+// TestDumpRevealsNoSecret: what sits in the database — the SQLite files, or
+// a pg_dump of the schema — holds no license key, no API key secret and no
+// private signing key, in any of the encodings they travel in.
+func TestDumpRevealsNoSecret(t *testing.T) {
+	eachBackend(t, func(t *testing.T, env map[string]string) {
+		s := serve(t, env)
+		rm := newTenant(t, env, "rankmath", 1)
+		r := s.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{"customer_email": "jane@example.com", "product": "rankmath-pro"}, "Idempotency-Key", "k1")
+		expect(t, r, 201, "")
+		key := r.str("license_key")
+		expect(t, s.call(t, "POST", "/v1/activate", "", map[string]any{"license_key": key, "product": "rankmath/rankmath-pro", "instance": "example.org"}), 201, "")
+		_, priv, err := s.keys.Signer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := rm.writeKey[strings.LastIndex(rm.writeKey, "_")+1:]
+		needles := map[string][]byte{
+			"license key":         []byte(key),
+			"API key secret":      []byte(secret),
+			"signing seed":        priv.Seed(),
+			"signing seed hex":    []byte(hex.EncodeToString(priv.Seed())),
+			"signing seed base64": []byte(base64.RawURLEncoding.EncodeToString(priv.Seed())),
+		}
+		dump := s.dump(t)
+		if !bytes.Contains(dump, []byte("jane@example.com")) {
+			t.Fatal("the dump does not hold the data at all; the test would prove nothing")
+		}
+		for name, n := range needles {
+			if bytes.Contains(dump, n) {
+				t.Errorf("the database holds the %s in clear", name)
+			}
+		}
+	})
+}
+
+func (s *testServer) dump(t *testing.T) []byte {
+	t.Helper()
+	if !s.Config.postgres() {
+		var all []byte
+		files, _ := filepath.Glob(filepath.Join(s.Config.DataDir, "licensed.db*"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		return all
+	}
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		if os.Getenv(storetest.EnvRequireServices) == "1" {
+			t.Fatal("pg_dump is not installed")
+		}
+		t.Skip("pg_dump is not installed")
+	}
+	u, _ := url.Parse(s.Config.DatabaseURL)
+	schema := u.Query().Get("search_path")
+	q := u.Query()
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	out, err := exec.Command(pgDump, "--schema="+schema, "--data-only", u.String()).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	return out
+}
