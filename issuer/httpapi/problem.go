@@ -76,6 +76,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		"code":       code,
 		"request_id": requestID(r),
 	}
+	if code == issuer.CodeUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterUnavailable))
+	}
 	var e *issuer.Error
 	switch {
 	case errors.As(err, &e):
@@ -90,7 +93,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case code == issuer.CodeUnavailable:
 		p["detail"] = "the service cannot reach its database; retry shortly"
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterUnavailable))
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "unavailable", slog.String("request_id", requestID(r)), slog.String("error", err.Error()))
 	default:
 		p["detail"] = "an internal error occurred; it has been logged under this request_id"
