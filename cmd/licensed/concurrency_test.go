@@ -98,3 +98,37 @@ func TestIdempotentProvisioning(t *testing.T) {
 		expect(t, s.call(t, "POST", "/v1/licenses", wr.writeKey, `{"customer_email":"jane@example.com","product":"wprocket-pro"}`, "Idempotency-Key", "order-1"), http.StatusCreated, "")
 	})
 }
+
+// TestSeatsAcrossProcesses: the seat limit holds across separate server
+// processes on one PostgreSQL.
+func TestSeatsAcrossProcesses(t *testing.T) {
+	env := backends[1].env(t)
+	procs := []*testServer{spawn(t, env), spawn(t, env), spawn(t, env)}
+	rm := newTenant(t, env, "rankmath", 7)
+	r := procs[0].call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{"customer_email": "jane@example.com", "product": "rankmath-pro"})
+	expect(t, r, http.StatusCreated, "")
+	key := r.str("license_key")
+	results := make([]response, 60)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = procs[i%len(procs)].call(t, "POST", "/v1/activate", "", map[string]any{
+				"license_key": key, "product": "rankmath/rankmath-pro", "instance": fmt.Sprintf("p%d.example", i),
+			})
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, r := range results {
+		if r.status == http.StatusCreated {
+			created++
+		} else if r.str("code") != "seat_limit_reached" {
+			t.Fatalf("unexpected %d %s", r.status, r.raw)
+		}
+	}
+	if created != 7 {
+		t.Fatalf("%d seats taken across processes, want 7", created)
+	}
+}

@@ -70,6 +70,16 @@ type testServer struct {
 	*Main
 	env  map[string]string
 	logs *syncBuffer
+	// url is set for a server in a process of its own (spawn).
+	url string
+}
+
+// URL is where the server listens, in this process or another.
+func (s *testServer) URL() string {
+	if s.url != "" {
+		return s.url
+	}
+	return s.Main.URL()
 }
 
 // serve starts the real server as a user would, on a free port, with rate
