@@ -51,8 +51,9 @@ type Manager struct {
 }
 
 type activeKey struct {
-	kid  string
-	priv ed25519.PrivateKey
+	kid   string
+	priv  ed25519.PrivateKey
+	since time.Time
 }
 
 // Option configures a Manager.
@@ -222,7 +223,11 @@ func (m *Manager) open(k store.SigningKey) (*activeKey, error) {
 	if len(seed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("signing key %s: bad seed length", k.KID)
 	}
-	return &activeKey{kid: k.KID, priv: ed25519.NewKeyFromSeed(seed)}, nil
+	since := k.CreatedAt
+	if k.ActivatedAt != nil {
+		since = *k.ActivatedAt
+	}
+	return &activeKey{kid: k.KID, priv: ed25519.NewKeyFromSeed(seed), since: since}, nil
 }
 
 // published: next and active keys always; a retired key until every token it
@@ -242,6 +247,16 @@ func (m *Manager) Signer() (kid string, key ed25519.PrivateKey, err error) {
 		return "", nil, ErrNoActiveKey
 	}
 	return m.active.kid, m.active.priv, nil
+}
+
+// ActiveSince is when the signing key started signing; zero before Sync.
+func (m *Manager) ActiveSince() time.Time {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.active == nil {
+		return time.Time{}
+	}
+	return m.active.since
 }
 
 // JWKS returns the published key set document and its ETag.

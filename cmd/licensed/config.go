@@ -9,6 +9,7 @@ import (
 
 	"github.com/licensedhq/licensed/issuer/httpapi"
 	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/store/redis"
 )
 
 // Config is the configuration of every subcommand: API.md's table, each
@@ -18,6 +19,7 @@ type Config struct {
 	DataDir         string
 	DatabaseURL     string
 	RedisURL        string
+	RedisPrefix     string
 	Issuer          string
 	MasterKey       string
 	RateLimits      string
@@ -39,6 +41,7 @@ func (c *Config) settings() []setting {
 		{"LICENSED_DATA_DIR", "data-dir", "./data", "directory of the SQLite file and the generated master key", &c.DataDir},
 		{"LICENSED_DATABASE_URL", "database-url", "", "postgres://... to use PostgreSQL; empty: embedded SQLite in the data dir", &c.DatabaseURL},
 		{"LICENSED_REDIS_URL", "redis-url", "", "redis://... for shared rate limits and revocation fan-out; empty: in-process", &c.RedisURL},
+		{"LICENSED_REDIS_PREFIX", "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key, to share one Redis between deployments", &c.RedisPrefix},
 		{"LICENSED_ISSUER", "issuer", "", "iss claim of tokens (default http:// + addr)", &c.Issuer},
 		{"LICENSED_MASTER_KEY", "master-key", "", "32 bytes, base64; generated into the data dir on the embedded default, required with PostgreSQL", &c.MasterKey},
 		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, or off", &c.RateLimits},

@@ -20,8 +20,8 @@ import (
 	"github.com/licensedhq/licensed/issuer/httpapi"
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/store"
-	"github.com/licensedhq/licensed/store/local"
 	"github.com/licensedhq/licensed/store/postgres"
+	"github.com/licensedhq/licensed/store/redis"
 	"github.com/licensedhq/licensed/store/sqlite"
 )
 
@@ -47,6 +47,7 @@ type Main struct {
 	secrets *keys.Secrets
 	keys    *keys.Manager
 	service *issuer.Service
+	redis   *redis.Client
 	server  *httpapi.Server
 	http    *http.Server
 	ln      net.Listener
@@ -86,6 +87,18 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.keys.Sync(ctx); err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "licensed_signing_key_age_seconds", Help: "How long the active signing key has been signing.",
+	}, func() float64 { return time.Since(m.keys.ActiveSince()).Seconds() }))
+	cache, limiter, err := m.openCacheAndLimiter(ctx, reg)
+	if err != nil {
+		return err
+	}
+	m.service = issuer.New(issuer.Config{
+		Store: m.store, Keys: m.keys, Secrets: m.secrets, Cache: cache, Issuer: m.Config.issuer(), Now: m.now,
+	})
 	limits, err := httpapi.ParseLimits(m.Config.RateLimits)
 	if err != nil {
 		return err
@@ -94,10 +107,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.server = httpapi.New(httpapi.Config{
-		Service: m.service, Keys: m.keys, Limiter: local.NewLimiter(m.now), Limits: limits,
+		Service: m.service, Keys: m.keys, Limiter: limiter, Limits: limits,
 		Logger: m.log, Registry: reg, TrustedProxies: proxies,
 	})
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
@@ -232,6 +243,10 @@ func (m *Main) Close() error {
 	if m.stopBackground != nil {
 		m.stopBackground()
 		m.background.Wait()
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
+		m.redis = nil
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
