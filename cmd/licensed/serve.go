@@ -162,7 +162,11 @@ func (m *Main) openBackend(ctx context.Context) error {
 	if _, err := m.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	m.keys = keys.NewManager(m.store, m.secrets, keys.WithPublishDelay(m.Config.KeyPublishDelay))
+	opts := []keys.Option{keys.WithPublishDelay(m.Config.KeyPublishDelay)}
+	if m.now != nil {
+		opts = append(opts, keys.WithClock(m.now))
+	}
+	m.keys = keys.NewManager(m.store, m.secrets, opts...)
 	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer(), Now: m.now})
 	return nil
 }
