@@ -242,9 +242,7 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 			code = NotActivated
 		}
 		if act != nil {
-			if err := s.seen(ctx, act, instance, now); err != nil {
-				return Validation{}, err
-			}
+			s.seen(ctx, act, instance, now)
 		}
 	}
 	token, err := s.token(l, act, now)
@@ -259,20 +257,17 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 // one per request.
 const seenEvery = time.Second
 
-// seen records that an activated instance checked in.
-func (s *Service) seen(ctx context.Context, a *store.Activation, instance string, now time.Time) error {
+// seen records that an activated instance checked in. It is bookkeeping:
+// when the write fails (the database is away, the seat was released
+// meanwhile) the validation still answers from what it read.
+func (s *Service) seen(ctx context.Context, a *store.Activation, instance string, now time.Time) {
 	if now.Sub(a.LastSeenAt) < seenEvery {
-		return nil
+		return
 	}
 	a.LastSeenAt = now
-	err := s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) })
-	if errors.Is(err, store.ErrNotFound) {
-		// Deactivated meanwhile: the token still names the seat it had,
-		// and the next validation sees it gone.
-		err = nil
+	if err := s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) }); err == nil {
+		s.invalidate(ctx, activationCacheKey(a.LicenseID, instance))
 	}
-	s.invalidate(ctx, activationCacheKey(a.LicenseID, instance))
-	return err
 }
 
 // Deactivate frees the seat of an instance (US5), in any license status.
