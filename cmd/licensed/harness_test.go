@@ -187,19 +187,23 @@ func (r response) get(path ...string) any {
 }
 
 // call sends body (a value to marshal, a string sent as is, or nil) with
-// the API key (or none) and decodes the answer.
+// the API key (or none) and decodes the answer. The exchange is checked
+// against the OpenAPI document (contract_test.go).
 func (s *testServer) call(t *testing.T, method, path, apiKey string, body any, header ...string) response {
 	t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		sent = []byte(b)
+		rd = bytes.NewReader(sent)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sent = raw
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, s.URL()+path, rd)
@@ -227,6 +231,7 @@ func (s *testServer) call(t *testing.T, method, path, apiKey string, body any, h
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	checkContract(t, req, sent, res, raw)
 	out := response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 && raw[0] == '{' {
 		if err := json.Unmarshal(raw, &out.body); err != nil {

@@ -90,6 +90,8 @@ func (s *Server) routes() *httprouter.Router {
 	h(http.MethodGet, "/readyz", s.readyz)
 	h(http.MethodGet, "/.well-known/jwks.json", s.jwks)
 	rt.Handler(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	h(http.MethodGet, "/openapi.json", s.openAPI)
+	h(http.MethodGet, "/docs", s.docs)
 
 	h(http.MethodPost, "/v1/activate", s.product(s.activate))
 	h(http.MethodPost, "/v1/validate", s.product(s.validate))
