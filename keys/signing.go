@@ -293,18 +293,21 @@ func (m *Manager) List(ctx context.Context) ([]KeyInfo, error) {
 	return out, nil
 }
 
+// info describes k with times as the API writes them: UTC, whole seconds.
 func (m *Manager) info(k store.SigningKey, maxTTL time.Duration) KeyInfo {
 	return KeyInfo{
 		KID: k.KID, State: k.State, Published: m.published(k, maxTTL),
-		CreatedAt: k.CreatedAt.UTC(), ActivatedAt: utc(k.ActivatedAt), RetiredAt: utc(k.RetiredAt),
+		CreatedAt: seconds(k.CreatedAt), ActivatedAt: secondsPtr(k.ActivatedAt), RetiredAt: secondsPtr(k.RetiredAt),
 	}
 }
 
-func utc(t *time.Time) *time.Time {
+func seconds(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func secondsPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	u := t.UTC()
+	u := seconds(*t)
 	return &u
 }
 

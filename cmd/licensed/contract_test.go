@@ -51,8 +51,7 @@ import (
 //   - A problem's request_id equals its X-Request-Id header.
 //
 // A server behaviour that disagrees with API.md (which the document follows)
-// fails the test that meets it; tolerateKnownDeviations lists the reported
-// ones that are waived until the server is fixed. TestContractCheckerCatches
+// fails the test that meets it. TestContractCheckerCatches
 // shows the checker failing each kind of mismatch.
 
 // acceptedInputCodes are problem codes that the server answers only after
@@ -118,30 +117,9 @@ func contract(t testing.TB) *contractChecker {
 // document. reqBody and resBody are the bodies as sent and received.
 func checkContract(t testing.TB, req *http.Request, reqBody []byte, res *http.Response, resBody []byte) {
 	t.Helper()
-	resBody = tolerateKnownDeviations(t, req, resBody)
 	for _, v := range contract(t).violations(req, reqBody, res, resBody) {
 		t.Errorf("contract: %s %s → %d: %s\nresponse: %.600s", req.Method, req.URL.RequestURI(), res.StatusCode, v, resBody)
 	}
-}
-
-// fractionalKeyTime is a signing key's time with fractions of a second.
-var fractionalKeyTime = regexp.MustCompile(`("(?:created_at|activated_at|retired_at)":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})\.[0-9]+Z"`)
-
-// tolerateKnownDeviations undoes, before the check, the one known way the
-// server disagrees with API.md, which the document follows: the signing
-// keys of /v1/signing-keys carry times with fractions of a second, where
-// API.md answers "UTC with Z, whole seconds" (keys.KeyInfo holds
-// time.Time). Reported; delete this once the server formats them.
-func tolerateKnownDeviations(t testing.TB, req *http.Request, body []byte) []byte {
-	t.Helper()
-	if !strings.HasPrefix(req.URL.Path, "/v1/signing-keys") {
-		return body
-	}
-	fixed := fractionalKeyTime.ReplaceAll(body, []byte(`${1}Z"`))
-	if !bytes.Equal(fixed, body) {
-		t.Logf("contract: known deviation, tolerated: %s %s answers signing key times with fractions of a second", req.Method, req.URL.Path)
-	}
-	return fixed
 }
 
 func (c *contractChecker) violations(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) []string {

@@ -40,8 +40,17 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 	}
 
+	for _, method := range []string{"OPTIONS", "PUT", "DELETE"} {
+		r := s.call(t, method, "/v1/licenses", "", nil)
+		expect(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
+		if allow := r.header.Get("Allow"); allow != "POST" {
+			t.Fatalf("%s /v1/licenses: Allow %q, want POST", method, allow)
+		}
+	}
+
 	m := s.call(t, "GET", "/metrics", "", nil)
-	if m.status != 200 || !strings.Contains(string(m.raw), `licensed_http_requests_total{method="GET",route="/healthz",status="200"}`) {
+	if m.status != 200 || !strings.Contains(string(m.raw), `licensed_http_requests_total{method="GET",route="/healthz",status="200"}`) ||
+		strings.Contains(string(m.raw), `route="unmatched",status="200"`) {
 		t.Fatalf("metrics: %d\n%.2000s", m.status, m.raw)
 	}
 }

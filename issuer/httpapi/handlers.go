@@ -83,6 +83,8 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request, _ httprouter.
 		return err
 	}
 	s.metrics.provisioned.Inc()
+	// The answer holds the license key: no cache may keep it.
+	w.Header().Set("Cache-Control", "no-store")
 	writeBody(w, "application/json", http.StatusCreated, body)
 	return nil
 }
@@ -259,7 +261,7 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, ps httprou
 
 func (s *Server) signingKeys(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	list, err := s.svc.SigningKeys(r.Context(), p)
-	return render(w, map[string]any{"data": list}, err)
+	return render(w, map[string]any{"data": list, "next_cursor": nil}, err)
 }
 
 func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {

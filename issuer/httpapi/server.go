@@ -70,10 +70,17 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, ps httprouter.Para
 func (s *Server) routes() *httprouter.Router {
 	rt := httprouter.New()
 	rt.RedirectTrailingSlash, rt.RedirectFixedPath = false, false
+	// OPTIONS is not part of the API: it answers 405 like any other method
+	// a route does not have.
+	rt.HandleOPTIONS = false
 	rt.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, issuer.Errorf(issuer.CodeNotFound, "no route %s", r.URL.Path))
 	})
 	rt.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// httprouter v1.3.0 lists OPTIONS in Allow even when it does not
+		// answer it.
+		allow := strings.ReplaceAll(w.Header().Get("Allow"), ", OPTIONS", "")
+		w.Header().Set("Allow", strings.TrimPrefix(allow, "OPTIONS, "))
 		s.writeError(w, r, issuer.Errorf(issuer.CodeMethodNotAllowed, "%s is not allowed here; see Allow", r.Method))
 	})
 
@@ -89,7 +96,11 @@ func (s *Server) routes() *httprouter.Router {
 	h(http.MethodGet, "/healthz", s.healthz)
 	h(http.MethodGet, "/readyz", s.readyz)
 	h(http.MethodGet, "/.well-known/jwks.json", s.jwks)
-	rt.Handler(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	h(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+		metrics.ServeHTTP(w, r)
+		return nil
+	})
 	h(http.MethodGet, "/openapi.json", s.openAPI)
 	h(http.MethodGet, "/docs", s.docs)
 

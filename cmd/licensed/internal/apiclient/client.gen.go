@@ -861,9 +861,12 @@ type SigningKey struct {
 // SigningKeyState `next`: published in JWKS, signs nothing yet; `active`: signs every new token; `retired`: signs nothing, published until its tokens have expired.
 type SigningKeyState string
 
-// SigningKeyList Every signing key, oldest first (not paged).
+// SigningKeyList Every signing key, oldest first. The shape of every list; the list is not paged, so next_cursor is always null.
 type SigningKeyList struct {
 	Data []SigningKey `json:"data"`
+
+	// NextCursor Always null: every key is on the one page.
+	NextCursor any `json:"next_cursor"`
 }
 
 // Slug 1-64 of `a-z`, `0-9` and `-`, starting and ending with a letter or digit.
@@ -6023,6 +6026,7 @@ func (r DeactivateResponse) ContentType() string {
 
 // ProvisionLicenseResponse201Headers the declared response headers of an HTTP 201 response for ProvisionLicense
 type ProvisionLicenseResponse201Headers struct {
+	CacheControl       string
 	RateLimitLimit     *int
 	RateLimitRemaining *int
 	RateLimitReset     *int
@@ -12544,6 +12548,13 @@ func ParseProvisionLicenseResponse(rsp *http.Response) (*ProvisionLicenseRespons
 	switch {
 	case rsp.StatusCode == 201:
 		var headers ProvisionLicenseResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
