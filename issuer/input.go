@@ -120,13 +120,16 @@ type APIKeyInput struct {
 // API.md: one @, a local part of 1–64, a domain with a dot, at most 254 in
 // all, no whitespace.
 func NormalizeEmail(s string) (string, bool) {
+	if !utf8.ValidString(s) {
+		return "", false
+	}
 	e := strings.ToLower(strings.TrimSpace(s))
 	local, domain, ok := strings.Cut(e, "@")
 	switch {
 	case !ok, strings.Contains(domain, "@"), len(e) > 254,
 		len(local) < 1, len(local) > 64,
 		!strings.Contains(domain, "."), strings.HasPrefix(domain, "."), strings.HasSuffix(domain, "."),
-		strings.IndexFunc(e, unicode.IsSpace) >= 0, !utf8.ValidString(e):
+		strings.IndexFunc(e, unicode.IsSpace) >= 0:
 		return "", false
 	}
 	return e, true
