@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -109,6 +110,7 @@ func serveWithClock(t *testing.T, env map[string]string, now func() time.Time) *
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)
 		}
+		checkLogSecrets(t, logs.String())
 	})
 	return &testServer{Main: m, env: full, logs: logs}
 }
@@ -259,5 +261,17 @@ func expect(t *testing.T, r response, status int, code string) {
 	}
 	if r.str("request_id") == "" || r.str("request_id") != r.header.Get("X-Request-Id") {
 		t.Fatalf("problem request_id %q, header %q", r.str("request_id"), r.header.Get("X-Request-Id"))
+	}
+}
+
+// secretsInLogs match what must never be logged: license keys, API keys
+// and the tests' customer emails.
+var secretsInLogs = regexp.MustCompile(`LK-[0-9A-Z]{4}-|lk_[a-z2-7]{8,}_|[A-Za-z0-9.+_-]+@example\.com`)
+
+// checkLogSecrets runs at the end of every end-to-end test's server: its
+// whole log is grepped for secrets.
+func checkLogSecrets(t *testing.T, logs string) {
+	if m := secretsInLogs.FindString(logs); m != "" {
+		t.Errorf("the server log holds %q", m)
 	}
 }
