@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/google/uuid"
 
 	"github.com/licensedhq/licensed/store"
 )
@@ -128,12 +129,17 @@ func ignoreLost(err error) error {
 func (m *Manager) promote(ctx context.Context, active, next *store.SigningKey) error {
 	now := m.now()
 	return m.store.InTx(ctx, func(tx store.Tx) error {
+		data := map[string]any{"kid": next.KID}
 		if active != nil {
 			if err := tx.SetSigningKeyState(ctx, active.KID, store.KeyActive, store.KeyRetired, now); err != nil {
 				return err
 			}
+			data["retired_kid"] = active.KID
 		}
-		return tx.SetSigningKeyState(ctx, next.KID, store.KeyNext, store.KeyActive, now)
+		if err := tx.SetSigningKeyState(ctx, next.KID, store.KeyNext, store.KeyActive, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, ActionKeyActivated, data)
 	})
 }
 
@@ -178,7 +184,31 @@ func (m *Manager) create(ctx context.Context, state store.KeyState) (store.Signi
 	if state == store.KeyActive {
 		k.ActivatedAt = &now
 	}
-	return k, m.store.InTx(ctx, func(tx store.Tx) error { return tx.CreateSigningKey(ctx, k) })
+	return k, m.store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateSigningKey(ctx, k); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, ActionKeyCreated, map[string]any{"kid": kid, "state": state})
+	})
+}
+
+// Audit actions of signing keys. They belong to no brand and are made by
+// the system (a replica's key sync, or a rotation an operator asked for).
+const (
+	ActionKeyCreated   = "signing_key.created"
+	ActionKeyActivated = "signing_key.activated"
+)
+
+// audit records a key change in the transaction that makes it.
+func audit(ctx context.Context, tx store.Tx, at time.Time, action string, data map[string]any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	return tx.AppendAuditEvent(ctx, store.AuditEvent{
+		ID: uuid.Must(uuid.NewV7()).String(), At: at.UTC(), ActorType: store.ActorSystem, ActorID: "keys",
+		Action: action, RequestID: "", IP: "", Data: b,
+	})
 }
 
 func sealAAD(kid string) []byte { return []byte("signing_key:" + kid) }

@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"sync"
@@ -241,6 +242,16 @@ func TestConcurrentRotation(t *testing.T) {
 		}
 		if len(keys) != 2 || states[first] != store.KeyRetired || states[next] != store.KeyActive {
 			t.Fatalf("stored keys after rotation: %+v", states)
+		}
+		// Each change is audited once, in its transaction: the first key,
+		// the one rotation that won, the one promotion that won.
+		db := managers[0].store.(interface{ DB() *sql.DB }).DB()
+		for action, want := range map[string]int{ActionKeyCreated: 2, ActionKeyActivated: 1} {
+			var n int
+			err := db.QueryRowContext(ctx, "SELECT count(*) FROM audit_events WHERE action = $1 AND actor_type = $2", action, store.ActorSystem).Scan(&n)
+			if err != nil || n != want {
+				t.Fatalf("%s: %d audit events (%v), want %d", action, n, err, want)
+			}
 		}
 	})
 }
