@@ -63,7 +63,11 @@ var acceptedInputCodes = []string{
 }
 
 type contractChecker struct {
-	v validator.Validator
+	// mu serialises validations: libopenapi renders schemas lazily and
+	// writes to shared model nodes while it does (a data race under -race
+	// when parallel tests validate at once).
+	mu sync.Mutex
+	v  validator.Validator
 	// refusals are the problem schemas of the document's RouteNotFound and
 	// MethodNotAllowed responses, by status.
 	refusals map[int]*base.Schema
@@ -123,6 +127,8 @@ func checkContract(t testing.TB, req *http.Request, reqBody []byte, res *http.Re
 }
 
 func (c *contractChecker) violations(req *http.Request, reqBody []byte, res *http.Response, resBody []byte) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	vreq := req.Clone(context.Background())
 	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
 	vres := &http.Response{
