@@ -65,7 +65,10 @@ func ptr[T any](v T) *T { return &v }
 
 func benchValidate(b *testing.B, cache store.Cache, instance string) {
 	s, key := benchService(b, cache)
-	in := ValidateInput{LicenseKey: key, Product: "b/p", Instance: instance}
+	in := ValidateInput{LicenseKey: key, Product: ptr("b/p")}
+	if instance != "" {
+		in.Instance = &instance
+	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

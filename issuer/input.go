@@ -41,17 +41,17 @@ type ProvisionInput struct {
 	CustomerEmail string          `json:"customer_email"`
 	Product       string          `json:"product"`
 	Seats         *int            `json:"seats"`
-	ExpiresAt     *string         `json:"expires_at"`
+	ExpiresAt     *string         `json:"expires_at" api:"nullable"`
 	Entitlements  []string        `json:"entitlements"`
 	Metadata      json.RawMessage `json:"metadata"`
 	NewKey        bool            `json:"new_key"`
 }
 
-// PatchInput is the body of PATCH /v1/licenses/{id}. Members are raw so
-// that an explicit null can be told from an absent member.
+// PatchInput is the body of PATCH /v1/licenses/{id}: nil members are
+// absent (the decoder refuses null for them).
 type PatchInput struct {
-	Seats        json.RawMessage `json:"seats"`
-	Entitlements json.RawMessage `json:"entitlements"`
+	Seats        *int            `json:"seats"`
+	Entitlements *[]string       `json:"entitlements"`
 	Metadata     json.RawMessage `json:"metadata"`
 }
 
@@ -69,8 +69,8 @@ type ReasonInput struct {
 // SearchInput is the body of POST /v1/licenses/search.
 type SearchInput struct {
 	CustomerEmail string `json:"customer_email"`
-	Limit         *int   `json:"limit"`
-	Cursor        string `json:"cursor"`
+	Limit         *int    `json:"limit"`
+	Cursor        *string `json:"cursor" api:"nullable"`
 }
 
 // ActivateInput is the body of POST /v1/activate.
@@ -81,11 +81,12 @@ type ActivateInput struct {
 	InstanceName string `json:"instance_name"`
 }
 
-// ValidateInput is the body of POST /v1/validate.
+// ValidateInput is the body of POST /v1/validate. Product and Instance are
+// optional, and "" is not absent: nil is.
 type ValidateInput struct {
-	LicenseKey string `json:"license_key"`
-	Product    string `json:"product"`
-	Instance   string `json:"instance"`
+	LicenseKey string  `json:"license_key"`
+	Product    *string `json:"product"`
+	Instance   *string `json:"instance"`
 }
 
 // DeactivateInput is the body of POST /v1/deactivate.
@@ -111,10 +112,13 @@ type ProductInput struct {
 
 // APIKeyInput creates an API key; Brand nil makes a platform key.
 type APIKeyInput struct {
-	Brand  *string  `json:"brand"`
+	Brand  *string  `json:"brand" api:"nullable"`
 	Name   string   `json:"name"`
 	Scopes []string `json:"scopes"`
 }
+
+// Members tagged api:"nullable" take null as "absent"; the HTTP decoder
+// refuses null for every other member.
 
 // NormalizeEmail trims and lower-cases an email and checks the rules of
 // API.md: one @, a local part of 1–64, a domain with a dot, at most 254 in
@@ -137,7 +141,7 @@ func NormalizeEmail(s string) (string, bool) {
 
 func checkEmail(f *fieldErrors, field, s string) string {
 	if strings.TrimSpace(s) == "" {
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 		return ""
 	}
 	e, ok := NormalizeEmail(s)
@@ -150,7 +154,7 @@ func checkEmail(f *fieldErrors, field, s string) string {
 func checkSlug(f *fieldErrors, field, s string) {
 	switch {
 	case s == "":
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 	case !slugRE.MatchString(s):
 		f.add(field, "must be 1-64 of a-z, 0-9 and '-', starting and ending with a letter or digit")
 	}
@@ -159,7 +163,7 @@ func checkSlug(f *fieldErrors, field, s string) {
 func checkName(f *fieldErrors, field, s string) {
 	switch n := utf8.RuneCountInString(s); {
 	case strings.TrimSpace(s) == "":
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 	case n > maxNameChars || !utf8.ValidString(s):
 		f.add(field, "must be at most %d characters of UTF-8", maxNameChars)
 	}
@@ -220,7 +224,7 @@ func parseTime(f *fieldErrors, field, s string) time.Time {
 func checkProductRef(f *fieldErrors, field, s string) (brand, product string) {
 	brand, product, ok := strings.Cut(s, "/")
 	if s == "" {
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 		return "", ""
 	}
 	if !ok || !slugRE.MatchString(brand) || !slugRE.MatchString(product) {
@@ -234,7 +238,7 @@ func checkLicenseKey(f *fieldErrors, field, s string) string {
 	k := normalizeLicenseKey(s)
 	switch {
 	case k == "":
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 	case len(k) > maxLicenseKeyLen:
 		f.add(field, "must be at most %d characters", maxLicenseKeyLen)
 	}
@@ -243,7 +247,7 @@ func checkLicenseKey(f *fieldErrors, field, s string) string {
 
 func checkInstance(f *fieldErrors, field, s string) string {
 	if strings.TrimSpace(s) == "" {
-		f.add(field, "is required")
+		f.add(field, "is required and must not be empty")
 		return ""
 	}
 	n, err := verifier.NormalizeInstance(s)

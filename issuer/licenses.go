@@ -48,7 +48,14 @@ func (s *Service) Search(ctx context.Context, p Principal, in SearchInput) (Page
 	var f fieldErrors
 	email := checkEmail(&f, "customer_email", in.CustomerEmail)
 	limit := checkLimit(&f, in.Limit)
-	after := decodeCursor(&f, in.Cursor)
+	var after string
+	switch {
+	case in.Cursor == nil:
+	case *in.Cursor == "":
+		f.add("cursor", "must not be empty: leave it out (or null) for the first page")
+	default:
+		after = decodeCursor(&f, *in.Cursor)
+	}
 	if err := f.err(); err != nil {
 		return Page[License]{}, err
 	}
@@ -249,28 +256,14 @@ func (in PatchInput) check() (patchSpec, error) {
 	var f fieldErrors
 	var sp patchSpec
 	if in.Seats != nil {
-		var n int
-		if json.Unmarshal(in.Seats, &n) != nil || string(in.Seats) == "null" {
-			f.add("seats", "must be an integer")
-		} else {
-			checkSeats(&f, "seats", n)
-			sp.seats = &n
-		}
+		checkSeats(&f, "seats", *in.Seats)
+		sp.seats = in.Seats
 	}
 	if in.Entitlements != nil {
-		var list []string
-		if json.Unmarshal(in.Entitlements, &list) != nil || list == nil {
-			f.add("entitlements", "must be an array of strings")
-		} else {
-			sp.entitlements = checkEntitlements(&f, "entitlements", list)
-		}
+		sp.entitlements = checkEntitlements(&f, "entitlements", *in.Entitlements)
 	}
 	if in.Metadata != nil {
-		if string(in.Metadata) == "null" {
-			f.add("metadata", "must be a JSON object")
-		} else {
-			sp.metadata = checkMetadata(&f, "metadata", in.Metadata)
-		}
+		sp.metadata = checkMetadata(&f, "metadata", in.Metadata)
 	}
 	return sp, f.err()
 }

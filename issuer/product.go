@@ -180,14 +180,14 @@ func (s *Service) Validate(ctx context.Context, in ValidateInput) (Validation, e
 	var f fieldErrors
 	key := checkLicenseKey(&f, "license_key", in.LicenseKey)
 	var brand, product, instance string
-	if in.Product != "" {
-		brand, product = checkProductRef(&f, "product", in.Product)
+	if in.Product != nil {
+		brand, product = checkProductRef(&f, "product", *in.Product)
 	}
-	if in.Instance != "" {
-		if in.Product == "" {
+	if in.Instance != nil {
+		if in.Product == nil {
 			f.add("instance", "needs product: an instance holds a seat of one product")
 		}
-		instance = checkInstance(&f, "instance", in.Instance)
+		instance = checkInstance(&f, "instance", *in.Instance)
 	}
 	if err := f.err(); err != nil {
 		return Validation{}, err
