@@ -49,7 +49,7 @@ func benchService(b *testing.B, cache store.Cache) (*Service, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body, err := s.Provision(ctx, p, Origin{}, ProvisionInput{CustomerEmail: "a@example.com", Product: "p"}, "")
+	body, _, err := s.Provision(ctx, p, Origin{}, ProvisionInput{CustomerEmail: "a@example.com", Product: "p"}, "")
 	if err != nil {
 		b.Fatal(err)
 	}

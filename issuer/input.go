@@ -68,7 +68,7 @@ type ReasonInput struct {
 
 // SearchInput is the body of POST /v1/licenses/search.
 type SearchInput struct {
-	CustomerEmail string `json:"customer_email"`
+	CustomerEmail string  `json:"customer_email"`
 	Limit         *int    `json:"limit"`
 	Cursor        *string `json:"cursor" api:"nullable"`
 }

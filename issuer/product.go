@@ -18,7 +18,8 @@ type Activated struct {
 }
 
 // Validation answers a validation (US4). Token is absent when none is
-// issued: without a product, or once the license's expiry has passed.
+// issued: without a product, once the license's expiry has passed, or for
+// an instance that holds no seat.
 type Validation struct {
 	Valid    bool             `json:"valid"`
 	Code     string           `json:"code"`
@@ -245,11 +246,16 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 			s.seen(ctx, act, instance, now)
 		}
 	}
-	token, err := s.token(l, act, now)
-	if err != nil {
-		return Validation{}, err
+	v := Validation{Valid: code == Valid, Code: code, Licenses: []ProductLicense{productView(l, now)}}
+	if instance != "" && act == nil {
+		// An instance without a seat gets nothing a verifier could accept,
+		// whatever the license's status: a license token would let any
+		// number of instances run on one seat.
+		return v, nil
 	}
-	return Validation{Valid: code == Valid, Code: code, Licenses: []ProductLicense{productView(l, now)}, Token: token}, nil
+	token, err := s.token(l, act, now)
+	v.Token = token
+	return v, err
 }
 
 // seenEvery is the resolution of last_seen_at, the API's own (whole

@@ -51,28 +51,28 @@ func (in ProvisionInput) check(now time.Time) (provisionSpec, error) {
 
 // Provision creates a license (US1) and answers the JSON body of the 201.
 // With an idempotency key, a retry of the same request replays the first
-// body byte for byte, and the same key with another body is refused.
-// Refusals are never stored: only a created license is.
-func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in ProvisionInput, idemKey string) ([]byte, error) {
+// body byte for byte (replayed true), and the same key with another body is
+// refused. Refusals are never stored: only a created license is.
+func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in ProvisionInput, idemKey string) (body []byte, replayed bool, err error) {
 	if err := p.requireBrand(ScopeLicensesWrite); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	now := s.now().UTC()
 	sp, err := in.check(now)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if idemKey != "" {
 		if err := CheckIdempotencyKey(idemKey); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	var body []byte
 	var keyID string
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		var replay bool
 		if idemKey != "" {
 			if body, replay, err = s.claim(ctx, tx, p.BrandID, idemKey, requestHash(in), now); err != nil || replay {
+				replayed = replay
 				return err
 			}
 		}
@@ -84,12 +84,15 @@ func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in Provi
 	if errors.Is(err, store.ErrAlreadyExists) {
 		// Lost a race with a concurrent provisioning of the same product
 		// to the same key: report the winner.
-		return nil, s.licenseExistsAfterRace(ctx, p, in, sp)
+		return nil, false, s.licenseExistsAfterRace(ctx, p, in, sp)
 	}
-	if err == nil && keyID != "" {
+	if err != nil {
+		return nil, false, err
+	}
+	if keyID != "" {
 		s.invalidate(ctx, licensesCacheKey(keyID))
 	}
-	return body, err
+	return body, replayed, nil
 }
 
 func licenseExists(id string) *Error {
@@ -159,9 +162,20 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	if err != nil {
 		return nil, "", err
 	}
-	if prior, err := tx.LicenseByKeyAndProduct(ctx, lk.ID, prod.ID); err == nil {
+	var replaces string
+	prior, err := tx.LicenseByKeyAndProduct(ctx, lk.ID, prod.ID)
+	switch {
+	case err == nil && prior.Status == store.StatusCancelled:
+		// Re-buying after a refund: the cancelled license keeps its key
+		// (and still validates CANCELLED); the new one gets a new key,
+		// which becomes the customer's latest at this brand.
+		replaces = prior.ID
+		if lk, key, err = s.licenseKeyFor(ctx, tx, p.BrandID, cust.ID, true, now); err != nil {
+			return nil, "", err
+		}
+	case err == nil:
 		return nil, "", licenseExists(prior.ID)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, "", err
 	}
 	l := store.License{
@@ -178,7 +192,11 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	l.BrandSlug, l.ProductSlug, l.TokenTTL = p.BrandSlug, prod.Slug, prod.TokenTTL
 	l.CustomerEmail, l.KeyCiphertext, l.KeyHint = cust.Email, lk.Ciphertext, lk.Hint
 	ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: ActionProvisioned}
-	if err := s.audit(ctx, tx, ev, o, map[string]any{"after": snapshot(l)}); err != nil {
+	data := map[string]any{"after": snapshot(l)}
+	if replaces != "" {
+		data["replaces_cancelled"] = replaces
+	}
+	if err := s.audit(ctx, tx, ev, o, data); err != nil {
 		return nil, "", err
 	}
 	view, err := s.brandView(l, now, true)

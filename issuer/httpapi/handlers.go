@@ -78,11 +78,15 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request, _ httprouter.
 			return issuer.CheckIdempotencyKey(idem)
 		}
 	}
-	body, err := s.svc.Provision(r.Context(), p, origin(r), in, idem)
+	body, replayed, err := s.svc.Provision(r.Context(), p, origin(r), in, idem)
 	if err != nil {
 		return err
 	}
-	s.metrics.provisioned.Inc()
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		s.metrics.provisioned.Inc()
+	}
 	// The answer holds the license key: no cache may keep it.
 	w.Header().Set("Cache-Control", "no-store")
 	writeBody(w, "application/json", http.StatusCreated, body)

@@ -35,7 +35,15 @@ func (f *fakeLimiter) Allow(ctx context.Context, key string, _ store.Limit) (sto
 	return store.LimitResult{Allowed: true, Remaining: 1}, nil
 }
 
+func (f *fakeLimiter) Peek(ctx context.Context, key string, l store.Limit) (store.LimitResult, error) {
+	return f.Allow(ctx, key, l)
+}
+
 type fallbackLimiter struct{ calls atomic.Int64 }
+
+func (f *fallbackLimiter) Peek(ctx context.Context, key string, l store.Limit) (store.LimitResult, error) {
+	return f.Allow(ctx, key, l)
+}
 
 func (f *fallbackLimiter) Allow(context.Context, string, store.Limit) (store.LimitResult, error) {
 	f.calls.Add(1)

@@ -37,4 +37,16 @@ func (l *Limiter) Allow(ctx context.Context, key string, lim store.Limit) (store
 	return l.fallback.Allow(ctx, key, lim)
 }
 
+// Peek asks like Allow does.
+func (l *Limiter) Peek(ctx context.Context, key string, lim store.Limit) (store.LimitResult, error) {
+	if ticket, ok := l.breaker.try(); ok {
+		r, err := l.primary.Peek(ctx, key, lim)
+		l.breaker.done(ctx, ticket, err)
+		if err == nil {
+			return r, nil
+		}
+	}
+	return l.fallback.Peek(ctx, key, lim)
+}
+
 var _ store.Limiter = (*Limiter)(nil)

@@ -32,7 +32,16 @@ func NewLimiter(now func() time.Time) *Limiter {
 
 // Allow takes one request from key's bucket.
 func (l *Limiter) Allow(_ context.Context, key string, lim store.Limit) (store.LimitResult, error) {
-	interval := time.Second / time.Duration(max(lim.Rate, 1))
+	return l.take(key, lim, true), nil
+}
+
+// Peek answers what Allow would, taking nothing.
+func (l *Limiter) Peek(_ context.Context, key string, lim store.Limit) (store.LimitResult, error) {
+	return l.take(key, lim, false), nil
+}
+
+func (l *Limiter) take(key string, lim store.Limit, commit bool) store.LimitResult {
+	interval := lim.Interval()
 	burstOffset := interval * time.Duration(max(lim.Burst, 1))
 
 	l.mu.Lock()
@@ -47,14 +56,17 @@ func (l *Limiter) Allow(_ context.Context, key string, lim store.Limit) (store.L
 	newTAT := tat.Add(interval)
 	diff := now.Sub(newTAT.Add(-burstOffset))
 	if diff < 0 {
-		return store.LimitResult{RetryAfter: -diff, ResetAfter: tat.Sub(now)}, nil
+		return store.LimitResult{RetryAfter: -diff, ResetAfter: tat.Sub(now)}
+	}
+	if !commit {
+		return store.LimitResult{Allowed: true, Remaining: int(diff / interval), ResetAfter: tat.Sub(now)}
 	}
 	l.tat[key] = newTAT
 	return store.LimitResult{
 		Allowed:    true,
 		Remaining:  int(diff / interval),
 		ResetAfter: newTAT.Sub(now),
-	}, nil
+	}
 }
 
 func (l *Limiter) sweep(now time.Time) {

@@ -23,11 +23,7 @@ func newLimiter(rdb *goredis.Client, prefix string) *Limiter {
 // Allow takes one request from key's bucket. Rate and Burst below one
 // count as one, as in store/local.
 func (l *Limiter) Allow(ctx context.Context, key string, lim store.Limit) (store.LimitResult, error) {
-	res, err := l.rl.Allow(ctx, key, redis_rate.Limit{
-		Rate:   max(lim.Rate, 1),
-		Burst:  max(lim.Burst, 1),
-		Period: time.Second,
-	})
+	res, err := l.rl.Allow(ctx, key, rateLimit(lim))
 	if err != nil {
 		return store.LimitResult{}, classify("rate limit", err)
 	}
@@ -38,6 +34,33 @@ func (l *Limiter) Allow(ctx context.Context, key string, lim store.Limit) (store
 		RetryAfter: max(res.RetryAfter, 0),
 		ResetAfter: max(res.ResetAfter, 0),
 	}, nil
+}
+
+// Peek answers what Allow would, taking nothing: redis_rate's AllowN with
+// a cost of zero reports the bucket's state (its remaining counts the
+// request not taken, its reset is the current one) and changes nothing.
+func (l *Limiter) Peek(ctx context.Context, key string, lim store.Limit) (store.LimitResult, error) {
+	rl := rateLimit(lim)
+	res, err := l.rl.AllowN(ctx, key, rl, 0)
+	if err != nil {
+		return store.LimitResult{}, classify("rate limit", err)
+	}
+	reset := max(res.ResetAfter, 0)
+	if res.Remaining >= 1 {
+		return store.LimitResult{Allowed: true, Remaining: res.Remaining - 1, ResetAfter: reset}, nil
+	}
+	// The bucket is short of one request by what has not refilled yet.
+	interval := lim.Interval()
+	retry := reset - time.Duration(rl.Burst-1)*interval
+	return store.LimitResult{RetryAfter: max(retry, time.Millisecond), ResetAfter: reset}, nil
+}
+
+func rateLimit(lim store.Limit) redis_rate.Limit {
+	period := lim.Period
+	if period <= 0 {
+		period = time.Second
+	}
+	return redis_rate.Limit{Rate: max(lim.Rate, 1), Burst: max(lim.Burst, 1), Period: period}
 }
 
 // prefixed is the client redis_rate runs its scripts through. redis_rate

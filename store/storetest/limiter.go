@@ -33,6 +33,8 @@ var limiterCases = []struct {
 	{"Refill", testLimiterRefill},
 	{"NonPositiveLimitCountsAsOne", testLimiterNonPositive},
 	{"Concurrent", testLimiterConcurrent},
+	{"PeekTakesNothing", testLimiterPeek},
+	{"Period", testLimiterPeriod},
 }
 
 type limiterFixture struct {
@@ -149,4 +151,57 @@ func testLimiterConcurrent(t *testing.T, f *limiterFixture) {
 	if n := allowed.Load(); n < int64(lim.Burst) || n > most {
 		t.Fatalf("%d of %d concurrent requests allowed, want %d to %d", n, goroutines*each, lim.Burst, most)
 	}
+}
+
+func (f *limiterFixture) peek(key string, lim store.Limit) store.LimitResult {
+	f.t.Helper()
+	r, err := f.l.Peek(f.t.Context(), key, lim)
+	if err != nil {
+		f.t.Fatalf("Peek(%q, %+v): %v", key, lim, err)
+	}
+	if r.RetryAfter < 0 || r.ResetAfter < 0 || r.Remaining < 0 {
+		f.t.Fatalf("Peek(%q, %+v) = %+v: negative field", key, lim, r)
+	}
+	return r
+}
+
+// testLimiterPeek: Peek answers what Allow would, and takes nothing.
+func testLimiterPeek(t *testing.T, f *limiterFixture) {
+	lim := store.Limit{Rate: 1, Burst: 2}
+	for range 5 {
+		if r := f.peek("k", lim); !r.Allowed || r.Remaining != 1 {
+			t.Fatalf("peek of a full bucket: %+v, want allowed with 1 remaining", r)
+		}
+	}
+	if r := f.allow("k", lim); !r.Allowed || r.Remaining != 1 {
+		t.Fatalf("first take after peeks: %+v", r)
+	}
+	if r := f.peek("k", lim); !r.Allowed || r.Remaining != 0 {
+		t.Fatalf("peek with one left: %+v, want allowed with 0 remaining", r)
+	}
+	if r := f.allow("k", lim); !r.Allowed {
+		t.Fatalf("second take: %+v", r)
+	}
+	r := f.peek("k", lim)
+	if r.Allowed {
+		t.Fatalf("peek of an empty bucket: %+v, want refused", r)
+	}
+	f.within("Peek RetryAfter", r.RetryAfter, 0, time.Second)
+	if r := f.allow("k", lim); r.Allowed {
+		t.Fatalf("take after a refused peek: %+v, want refused", r)
+	}
+}
+
+// testLimiterPeriod: a limit per minute refills per minute, not per second.
+func testLimiterPeriod(t *testing.T, f *limiterFixture) {
+	lim := store.Limit{Rate: 10, Burst: 2, Period: time.Minute}
+	f.allow("k", lim)
+	f.allow("k", lim)
+	r := f.allow("k", lim)
+	if r.Allowed {
+		t.Fatalf("third of a burst of two: %+v, want refused", r)
+	}
+	// One request refills in 6 s at ten a minute.
+	f.within("RetryAfter", r.RetryAfter, 5*time.Second, 6*time.Second)
+	f.within("ResetAfter", r.ResetAfter, 11*time.Second, 12*time.Second)
 }
