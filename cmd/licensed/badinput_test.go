@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 
 			{"activate missing key", "POST", "/v1/activate", "", `{"product":"rankmath/rankmath-pro","instance":"example.org"}`, nil, 422, "validation_failed", "license_key"},
 			{"activate product without brand", "POST", "/v1/activate", "", `{"license_key":"` + key + `","product":"rankmath-pro","instance":"example.org"}`, nil, 422, "validation_failed", "product"},
-			{"activate url without host", "POST", "/v1/activate", "", act(`,"instance":"https://"`), nil, 422, "validation_failed", "instance"},
+			{"activate url without host", "POST", "/v1/activate", "", `{"license_key":"` + key + `","product":"rankmath/rankmath-pro","instance":"https://"}`, nil, 422, "validation_failed", "instance"},
 			{"activate missing instance", "POST", "/v1/activate", "", `{"license_key":"` + key + `","product":"rankmath/rankmath-pro"}`, nil, 422, "validation_failed", "instance"},
 			{"activate long name", "POST", "/v1/activate", "", act(`,"instance_name":"` + strings.Repeat("n", 201) + `"`), nil, 422, "validation_failed", "instance_name"},
 			{"activate unknown field", "POST", "/v1/activate", "", act(`,"seats":2`), nil, 422, "validation_failed", "seats"},

@@ -32,6 +32,11 @@ Usage:
   licensed api-keys revoke --id <api key id>
   licensed keys list
   licensed keys rotate
+  licensed version
+
+serve holds a lock on an SQLite data dir (<data dir>/serve.lock): a second
+serve on it exits 1 naming the first. LICENSED_ISSUER (--issuer) defaults to
+http://localhost:<port> on a loopback address and is required on any other.
 
 Every subcommand takes the store configuration of serve (--data-dir,
 --database-url, --master-key, or their LICENSED_* variables), applies pending
@@ -51,6 +56,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.run(ctx, "migrate", rest, nil, m.migrate)
 	case "brands", "products", "api-keys", "keys":
 		return m.admin(ctx, cmd, rest)
+	case "version", "--version":
+		return m.print(buildVersion(), nil)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,6 +27,7 @@ type Config struct {
 	MasterKey       string
 	RateLimits      string
 	TrustedProxies  string
+	MetricsAddr     string
 	KeyPublishDelay time.Duration
 	ShutdownDelay   time.Duration
 	LogLevel        string
@@ -42,10 +46,11 @@ func (c *Config) settings() []setting {
 		{"LICENSED_DATABASE_URL", "database-url", "", "postgres://... to use PostgreSQL; empty: embedded SQLite in the data dir", &c.DatabaseURL},
 		{"LICENSED_REDIS_URL", "redis-url", "", "redis://... for shared rate limits and revocation fan-out; empty: in-process", &c.RedisURL},
 		{"LICENSED_REDIS_PREFIX", "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key, to share one Redis between deployments", &c.RedisPrefix},
-		{"LICENSED_ISSUER", "issuer", "", "iss claim of tokens (default http:// + addr)", &c.Issuer},
+		{"LICENSED_ISSUER", "issuer", "", "iss claim of tokens, the URL products use; default http://localhost:<port> on a loopback address, required on any other", &c.Issuer},
 		{"LICENSED_MASTER_KEY", "master-key", "", "32 bytes, base64; generated into the data dir on the embedded default, required with PostgreSQL", &c.MasterKey},
-		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, or off", &c.RateLimits},
+		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, per minute for failed API keys per ip (authfail), or off", &c.RateLimits},
 		{"LICENSED_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", &c.TrustedProxies},
+		{"LICENSED_METRICS_ADDR", "metrics-addr", "", "listen address for /metrics alone (then not served on addr); empty: /metrics on addr", &c.MetricsAddr},
 		{"LICENSED_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 	}
 }
@@ -89,11 +94,53 @@ func (c *Config) bind(fs *flag.FlagSet, getenv func(string) string) error {
 	return nil
 }
 
-func (c *Config) issuer() string {
+// errIssuerRequired: on a non-loopback address the server cannot know the
+// URL its clients use (a load balancer's, a public name), and a guessed
+// iss fails every verifier configured with the real one.
+var errIssuerRequired = errors.New("LICENSED_ISSUER is required when listening on a non-loopback address " +
+	"(LICENSED_ADDR): set it to the URL products and SDKs are configured with, e.g. https://licenses.example.com; " +
+	"it is the iss claim of every token")
+
+// checkIssuer fails fast, before anything is opened, when LICENSED_ISSUER
+// is required but missing or is not an absolute http(s) URL.
+func (c *Config) checkIssuer() error {
+	if c.Issuer != "" {
+		u, err := url.Parse(c.Issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("LICENSED_ISSUER %q: want an absolute http:// or https:// URL such as https://licenses.example.com", c.Issuer)
+		}
+		return nil
+	}
+	if !loopback(c.Addr) {
+		return errIssuerRequired
+	}
+	return nil
+}
+
+// issuerFor is the iss of tokens served from ln: LICENSED_ISSUER, or on a
+// loopback address http://localhost:<port> — the URL the README uses and a
+// product on the same machine is configured with (not 127.0.0.1, which a
+// verifier compares as a different string).
+func (c *Config) issuerFor(ln net.Addr) string {
 	if c.Issuer != "" {
 		return c.Issuer
 	}
-	return "http://" + c.Addr
+	_, port, _ := net.SplitHostPort(ln.String())
+	return "http://localhost:" + port
+}
+
+// loopback reports whether a listen address only takes connections from
+// this machine: localhost or a loopback IP, never "" or 0.0.0.0.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 func (c *Config) postgres() bool {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -51,6 +52,11 @@ type Main struct {
 	server  *httpapi.Server
 	http    *http.Server
 	ln      net.Listener
+	// metricsHTTP serves /metrics on LICENSED_METRICS_ADDR, when set.
+	metricsHTTP *http.Server
+	metricsLn   net.Listener
+	// lock is held for the life of serve on an SQLite data dir.
+	lock *dataLock
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -79,8 +85,23 @@ func (m *Main) serve(ctx context.Context) error {
 }
 
 // Open opens the store, loads keys and starts serving in the background.
+// What a misconfiguration or a second server on the same SQLite data dir
+// would break is refused first, before anything is opened or written.
 func (m *Main) Open(ctx context.Context) error {
 	m.log = newLogger(m.Stderr, m.Config.LogLevel)
+	if err := m.Config.checkIssuer(); err != nil {
+		return err
+	}
+	if !m.Config.postgres() && m.Config.DatabaseURL == "" {
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return err
+		}
+		lock, err := lockDataDir(m.Config.DataDir)
+		if err != nil {
+			return err
+		}
+		m.lock = lock
+	}
 	if err := m.openBackend(ctx); err != nil {
 		return err
 	}
@@ -96,9 +117,6 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.service = issuer.New(issuer.Config{
-		Store: m.store, Keys: m.keys, Secrets: m.secrets, Cache: cache, Issuer: m.Config.issuer(), Now: m.now,
-	})
 	limits, err := httpapi.ParseLimits(m.Config.RateLimits)
 	if err != nil {
 		return err
@@ -107,12 +125,29 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Listen before the service exists: on port 0 the issuer's port is
+	// only known once listening.
+	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
+		return err
+	}
+	if m.Config.MetricsAddr != "" {
+		if m.metricsLn, err = net.Listen("tcp", m.Config.MetricsAddr); err != nil {
+			return fmt.Errorf("LICENSED_METRICS_ADDR: %w", err)
+		}
+	}
+	iss := m.Config.issuerFor(m.ln.Addr())
+	m.service = issuer.New(issuer.Config{
+		Store: m.store, Keys: m.keys, Secrets: m.secrets, Cache: cache, Issuer: iss, Now: m.now,
+	})
 	m.server = httpapi.New(httpapi.Config{
 		Service: m.service, Keys: m.keys, Limiter: limiter, Limits: limits,
 		Logger: m.log, Registry: reg, TrustedProxies: proxies,
+		MetricsElsewhere: m.metricsLn != nil, Version: buildVersion(),
 	})
-	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
-		return err
+	if m.lock != nil {
+		if err := m.lock.setAddr(m.ln.Addr().String()); err != nil {
+			return fmt.Errorf("lock file: %w", err)
+		}
 	}
 	m.http = &http.Server{
 		Handler:           m.server,
@@ -122,15 +157,46 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
-	m.served = make(chan error, 1)
+	m.served = make(chan error, 2)
 	go func() {
 		if err := m.http.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
 			m.served <- err
 		}
 	}()
+	attrs := []any{"addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", iss}
+	if m.metricsLn != nil {
+		m.metricsHTTP = &http.Server{
+			Handler: m.server.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+		}
+		go func() {
+			if err := m.metricsHTTP.Serve(m.metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				m.served <- err
+			}
+		}()
+		attrs = append(attrs, "metrics_addr", m.metricsLn.Addr().String())
+	}
 	m.startBackground()
-	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer())
+	m.log.Info("serving", attrs...)
+	if m.Config.Issuer != "" && !loopback(m.Config.Addr) && issuerIsLocal(iss) {
+		m.log.Warn("LICENSED_ISSUER names this machine while the server listens for other machines: "+
+			"tokens will only verify for products configured with that URL; set it to your public URL", "issuer", iss)
+	}
 	return nil
+}
+
+// MetricsURL is where /metrics is served on its own listener, if it is.
+func (m *Main) MetricsURL() string {
+	if m.metricsLn == nil {
+		return ""
+	}
+	return "http://" + m.metricsLn.Addr().String()
+}
+
+// issuerIsLocal reports whether an issuer URL names this machine only.
+func issuerIsLocal(iss string) bool {
+	u, err := url.Parse(iss)
+	return err == nil && loopback(net.JoinHostPort(u.Hostname(), "0"))
 }
 
 // URL is where the server listens, once Open has returned.
@@ -167,7 +233,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 		opts = append(opts, keys.WithClock(m.now))
 	}
 	m.keys = keys.NewManager(m.store, m.secrets, opts...)
-	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer(), Now: m.now})
+	// The admin commands sign no tokens; serve replaces this service with
+	// one that knows its issuer once it listens.
+	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.Issuer, Now: m.now})
 	return nil
 }
 
@@ -242,7 +310,16 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		errs = append(errs, m.http.Shutdown(ctx))
+		if m.metricsHTTP != nil {
+			errs = append(errs, m.metricsHTTP.Shutdown(ctx))
+		}
 		m.log.Info("stopped serving")
+	} else {
+		for _, ln := range []net.Listener{m.ln, m.metricsLn} {
+			if ln != nil {
+				ln.Close() // Open failed after listening
+			}
+		}
 	}
 	if m.stopBackground != nil {
 		m.stopBackground()
@@ -255,6 +332,8 @@ func (m *Main) Close() error {
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
+	// Last: the next server may open the data dir once the store is closed.
+	m.lock.release()
 	return errors.Join(errs...)
 }
 

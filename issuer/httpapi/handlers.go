@@ -95,7 +95,7 @@ func (s *Server) provision(w http.ResponseWriter, r *http.Request, _ httprouter.
 
 func (s *Server) searchOrNotAllowed(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
 	if ps.ByName("id") != "search" {
-		w.Header().Set("Allow", "GET, PATCH")
+		w.Header().Set("Allow", "GET, HEAD, PATCH")
 		return issuer.Errorf(issuer.CodeMethodNotAllowed, "POST is not allowed on a license; see Allow")
 	}
 	var in issuer.SearchInput

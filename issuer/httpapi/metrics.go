@@ -19,6 +19,7 @@ type metrics struct {
 	tokens       prometheus.Counter
 	seatLimit    prometheus.Counter
 	rateLimited  prometheus.Counter
+	authFailures *prometheus.CounterVec
 	storeErrors  prometheus.Counter
 	internalErrs prometheus.Counter
 }
@@ -53,6 +54,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "licensed_rate_limited_total", Help: "Requests refused with 429.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "licensed_auth_failures_total",
+			Help: "Failed API-key attempts counted against their client IP (counted), and requests refused before any key lookup because their IP had too many (refused).",
+		}, []string{"result"}),
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "licensed_store_unavailable_total", Help: "Requests answered 503 because the database was unreachable.",
 		}),
@@ -61,7 +66,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.provisioned, m.activations, m.deactivated, m.validations,
-		m.tokens, m.seatLimit, m.rateLimited, m.storeErrors, m.internalErrs)
+		m.tokens, m.seatLimit, m.rateLimited, m.authFailures, m.storeErrors, m.internalErrs)
 	return m
 }
 

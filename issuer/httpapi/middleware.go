@@ -76,6 +76,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			ri.id = uuid.Must(uuid.NewV7()).String()
 		}
 		w.Header().Set("X-Request-Id", ri.id)
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

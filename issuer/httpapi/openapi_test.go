@@ -392,7 +392,21 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 		return out
 	}
 	for _, d := range documentRoutes(doc) {
-		op := doc["paths"].(map[string]any)[d.path].(map[string]any)[strings.ToLower(d.method)].(map[string]any)
+		item := doc["paths"].(map[string]any)[d.path].(map[string]any)
+		op := item[strings.ToLower(d.method)].(map[string]any)
+		if d.method == http.MethodHead {
+			// HEAD answers have no body to hold a code: they must answer
+			// exactly the statuses of the GET they mirror.
+			get, ok := item["get"].(map[string]any)
+			if !ok {
+				t.Errorf("%s: HEAD without GET", d)
+				continue
+			}
+			if h, g := slices.Sorted(maps.Keys(op["responses"].(map[string]any))), slices.Sorted(maps.Keys(get["responses"].(map[string]any))); !slices.Equal(h, g) {
+				t.Errorf("%s: statuses %v, GET's %v", d, h, g)
+			}
+			continue
+		}
 		for status, resp := range op["responses"].(map[string]any) {
 			codes := codesOf(resp.(map[string]any))
 			if len(codes) == 0 && status[0] >= '4' {
@@ -556,4 +570,31 @@ func jsonMembers(t reflect.Type) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestOpenAPIRequestsAreStrict: every request schema refuses unknown
+// members, and the members it lets be null are exactly those the decoder
+// takes null for (api:"nullable"), so that the document and decodeStrict
+// cannot drift apart.
+func TestOpenAPIRequestsAreStrict(t *testing.T) {
+	doc := docJSON(t)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for name, v := range goViews {
+		if !strings.HasSuffix(name, "Request") {
+			continue
+		}
+		schema := schemas[name].(map[string]any)
+		if schema["additionalProperties"] != false {
+			t.Errorf("%s: additionalProperties is not false", name)
+		}
+		fields := jsonFields(reflect.TypeOf(v))
+		props, _ := schema["properties"].(map[string]any)
+		for member, p := range props {
+			types, _ := dig(p, "type").([]any)
+			docNull := slices.Contains(types, any("null"))
+			if docNull != fields[member].nullable {
+				t.Errorf("%s.%s: the document says nullable %v, the decoder %v", name, member, docNull, fields[member].nullable)
+			}
+		}
+	}
 }

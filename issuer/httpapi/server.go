@@ -30,6 +30,18 @@ type Config struct {
 	Registry *prometheus.Registry
 	// TrustedProxies are peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves /metrics off the API's routes: it is served
+	// on a listener of its own (MetricsHandler).
+	MetricsElsewhere bool
+	// Version is what GET /version answers.
+	Version Version
+}
+
+// Version describes the running build.
+type Version struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Go      string `json:"go"`
 }
 
 // Server is the HTTP handler of the v1 API.
@@ -42,6 +54,8 @@ type Server struct {
 	metrics        *metrics
 	registry       *prometheus.Registry
 	trustedProxies []netip.Prefix
+	metricsAway    bool
+	version        Version
 	draining       atomic.Bool
 	handler        http.Handler
 }
@@ -50,7 +64,7 @@ type Server struct {
 func New(c Config) *Server {
 	s := &Server{
 		svc: c.Service, keys: c.Keys, limiter: c.Limiter, limits: c.Limits, log: c.Logger,
-		registry: c.Registry, trustedProxies: c.TrustedProxies,
+		registry: c.Registry, trustedProxies: c.TrustedProxies, metricsAway: c.MetricsElsewhere, version: c.Version,
 	}
 	s.metrics = newMetrics(c.Registry)
 	s.handler = s.observe(s.routes())
@@ -60,8 +74,18 @@ func New(c Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Drain makes /readyz answer 503 so that load balancers stop sending new
-// requests while in-flight ones finish.
+// requests, and every answer carry Connection: close so that keep-alive
+// clients open their next connection elsewhere: when the listener closes,
+// no client is left sending on a connection the server is about to drop.
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// MetricsHandler serves GET (and HEAD) /metrics alone, for a listener of
+// its own (LICENSED_METRICS_ADDR); anything else there is 404.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return mux
+}
 
 // handlerFunc is a route's handler: it renders success itself and returns
 // any error for the one error path.
@@ -93,16 +117,25 @@ func (s *Server) routes() *httprouter.Router {
 			}
 		})
 	}
-	h(http.MethodGet, "/healthz", s.healthz)
-	h(http.MethodGet, "/readyz", s.readyz)
-	h(http.MethodGet, "/.well-known/jwks.json", s.jwks)
-	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
-	h(http.MethodGet, "/metrics", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-		metrics.ServeHTTP(w, r)
-		return nil
-	})
-	h(http.MethodGet, "/openapi.json", s.openAPI)
-	h(http.MethodGet, "/docs", s.docs)
+	// HEAD is answered wherever GET is, by the same handler: net/http
+	// sends the headers (Content-Length included) and drops the body.
+	get := func(path string, fn handlerFunc) {
+		h(http.MethodGet, path, fn)
+		h(http.MethodHead, path, fn)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/version", s.versionInfo)
+	get("/.well-known/jwks.json", s.jwks)
+	if !s.metricsAway {
+		metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+		get("/metrics", func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+			metrics.ServeHTTP(w, r)
+			return nil
+		})
+	}
+	get("/openapi.json", s.openAPI)
+	get("/docs", s.docs)
 
 	h(http.MethodPost, "/v1/activate", s.product(s.activate))
 	h(http.MethodPost, "/v1/validate", s.product(s.validate))
@@ -112,18 +145,18 @@ func (s *Server) routes() *httprouter.Router {
 	// httprouter cannot hold /v1/licenses/search beside /v1/licenses/:id in
 	// one method's tree, so POST on :id dispatches search itself.
 	h(http.MethodPost, "/v1/licenses/:id", s.brand(s.searchOrNotAllowed))
-	h(http.MethodGet, "/v1/licenses/:id", s.brand(s.getLicense))
+	get("/v1/licenses/:id", s.brand(s.getLicense))
 	h(http.MethodPatch, "/v1/licenses/:id", s.brand(s.patch))
 	h(http.MethodPost, "/v1/licenses/:id/:action", s.brand(s.lifecycle))
-	h(http.MethodGet, "/v1/licenses/:id/activations", s.brand(s.activations))
+	get("/v1/licenses/:id/activations", s.brand(s.activations))
 	h(http.MethodDelete, "/v1/licenses/:id/activations/:activation_id", s.brand(s.releaseActivation))
-	h(http.MethodGet, "/v1/audit-events", s.brand(s.auditEvents))
+	get("/v1/audit-events", s.brand(s.auditEvents))
 
 	h(http.MethodPost, "/v1/brands", s.brand(s.createBrand))
 	h(http.MethodPost, "/v1/brands/:slug/products", s.brand(s.createProduct))
 	h(http.MethodPost, "/v1/api-keys", s.brand(s.createAPIKey))
 	h(http.MethodDelete, "/v1/api-keys/:id", s.brand(s.revokeAPIKey))
-	h(http.MethodGet, "/v1/signing-keys", s.brand(s.signingKeys))
+	get("/v1/signing-keys", s.brand(s.signingKeys))
 	h(http.MethodPost, "/v1/signing-keys/rotate", s.brand(s.rotateSigningKey))
 	return rt
 }
@@ -132,16 +165,23 @@ func (s *Server) routes() *httprouter.Router {
 type brandHandler func(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error
 
 // brand authenticates the bearer API key and applies its rate limit.
+// Every failed attempt (no key, a malformed, unknown or revoked one) counts
+// against the client IP's authfail bucket, which is checked first.
 func (s *Server) brand(fn brandHandler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) error {
+		if err := s.authGate(w, r); err != nil {
+			return err
+		}
 		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
+			s.authFailed(r)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="licensed"`)
 			return issuer.Errorf(issuer.CodeUnauthorized, "a valid API key is required: Authorization: Bearer lk_...")
 		}
 		p, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(bearer))
 		if err != nil {
 			if issuer.ErrorCode(err) == issuer.CodeUnauthorized {
+				s.authFailed(r)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="licensed", error="invalid_token"`)
 			}
 			return err
@@ -194,6 +234,11 @@ func (s *Server) countError(err error) {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) versionInfo(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	writeJSON(w, http.StatusOK, s.version)
 	return nil
 }
 

@@ -640,7 +640,7 @@ type LicensePage struct {
 // LicenseStatus The effective status. Precedence: `cancelled` > `suspended` > `expired` (an active license past `expires_at`) > `active`.
 type LicenseStatus string
 
-// Metadata Free-form JSON object of at most 4 KiB, stored as given.
+// Metadata Free-form JSON object of at most 4 KiB, stored as given: no member name twice in one object, no U+0000 or unpaired surrogate in any string or name.
 //
 // Examples: {"order":"A-1"}
 type Metadata = map[string]interface{}
@@ -831,7 +831,7 @@ type Scope string
 
 // SearchRequest US6: find a customer's licenses by email.
 type SearchRequest struct {
-	// Cursor `next_cursor` of the previous page.
+	// Cursor `next_cursor` of the previous page; absent or `null`: the first page.
 	Cursor *string `json:"cursor,omitempty"`
 
 	// CustomerEmail Compared trimmed and lower-cased.
@@ -895,7 +895,7 @@ type Validation struct {
 	// Licenses With `product`: that license; without: every license under the key.
 	Licenses []ProductLicense `json:"licenses"`
 
-	// Token Issued only with `product`, and only while the license's expiry has not passed (never with `EXPIRED`).
+	// Token Issued only with `product`, only while the license's expiry has not passed (never with `EXPIRED`), and never for an `instance` that holds no seat (never with `NOT_ACTIVATED`).
 	Token *Token `json:"token,omitempty"`
 
 	// Valid True only for `VALID`.
@@ -904,6 +904,18 @@ type Validation struct {
 
 // ValidationCode Precedence: `CANCELLED`, `SUSPENDED`, `EXPIRED`, `NOT_ACTIVATED` (an instance was named and holds no seat), `VALID`. Without `product`: the best of the key's licenses.
 type ValidationCode string
+
+// Version The running build.
+type Version struct {
+	// Commit The VCS revision the binary was built from (with `-dirty` for uncommitted changes), or empty when unknown.
+	Commit string `json:"commit"`
+
+	// Go The Go release that built it.
+	Go string `json:"go"`
+
+	// Version The release (set at build time), else the module version, `(devel)` for a source build.
+	Version string `json:"version"`
+}
 
 // Cursor defines model for Cursor.
 type Cursor = string
@@ -968,6 +980,9 @@ type ProvisionConflict = Problem
 // RateLimited An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
 type RateLimited = Problem
 
+// RouteNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+type RouteNotFound = Problem
+
 // SeatLimitReached An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
 type SeatLimitReached = Problem
 
@@ -992,8 +1007,23 @@ type GetJWKSParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// HeadGetJWKSParams defines parameters for HeadGetJWKS.
+type HeadGetJWKSParams struct {
+	// IfNoneMatch An `ETag` from an earlier answer: 304 when it still matches.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // GetDocsParams defines parameters for GetDocs.
 type GetDocsParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetDocsParams defines parameters for HeadGetDocs.
+type HeadGetDocsParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
@@ -1004,8 +1034,20 @@ type GetHealthParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// HeadGetHealthParams defines parameters for HeadGetHealth.
+type HeadGetHealthParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // GetMetricsParams defines parameters for GetMetrics.
 type GetMetricsParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetMetricsParams defines parameters for HeadGetMetrics.
+type HeadGetMetricsParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
@@ -1019,8 +1061,23 @@ type GetOpenAPIParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// HeadGetOpenAPIParams defines parameters for HeadGetOpenAPI.
+type HeadGetOpenAPIParams struct {
+	// IfNoneMatch An `ETag` from an earlier answer: 304 when it still matches.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // GetReadinessParams defines parameters for GetReadiness.
 type GetReadinessParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetReadinessParams defines parameters for HeadGetReadiness.
+type HeadGetReadinessParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
@@ -1045,6 +1102,21 @@ type RevokeAPIKeyParams struct {
 
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
+	// LicenseId Only this license's events.
+	LicenseId *openapi_types.UUID `form:"license_id,omitempty" json:"license_id,omitempty"`
+
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadListAuditEventsParams defines parameters for HeadListAuditEvents.
+type HeadListAuditEventsParams struct {
 	// LicenseId Only this license's events.
 	LicenseId *openapi_types.UUID `form:"license_id,omitempty" json:"license_id,omitempty"`
 
@@ -1097,6 +1169,12 @@ type GetLicenseParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// HeadGetLicenseParams defines parameters for HeadGetLicense.
+type HeadGetLicenseParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // UpdateLicenseParams defines parameters for UpdateLicense.
 type UpdateLicenseParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
@@ -1105,6 +1183,18 @@ type UpdateLicenseParams struct {
 
 // ListActivationsParams defines parameters for ListActivations.
 type ListActivationsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadListActivationsParams defines parameters for HeadListActivations.
+type HeadListActivationsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -1151,6 +1241,12 @@ type ListSigningKeysParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// HeadListSigningKeysParams defines parameters for HeadListSigningKeys.
+type HeadListSigningKeysParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // RotateSigningKeyParams defines parameters for RotateSigningKey.
 type RotateSigningKeyParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
@@ -1159,6 +1255,18 @@ type RotateSigningKeyParams struct {
 
 // ValidateParams defines parameters for Validate.
 type ValidateParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// GetVersionParams defines parameters for GetVersion.
+type GetVersionParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetVersionParams defines parameters for HeadGetVersion.
+type HeadGetVersionParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
@@ -1286,12 +1394,26 @@ type ClientInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetJWKS Public signing keys (headers only)
+	//
+	// `HEAD` of `GET /.well-known/jwks.json`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /.well-known/jwks.json (the `HeadGetJWKS` operationId).
+	HeadGetJWKS(ctx context.Context, params *HeadGetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDocs API reference (HTML)
 	//
 	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
 	//
 	// Corresponds with GET /docs (the `GetDocs` operationId).
 	GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetDocs API reference (HTML) (headers only)
+	//
+	// `HEAD` of `GET /docs`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
+	HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness
 	//
@@ -1300,12 +1422,26 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetHealth Liveness (headers only)
+	//
+	// `HEAD` of `GET /healthz`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /healthz (the `HeadGetHealth` operationId).
+	HeadGetHealth(ctx context.Context, params *HeadGetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMetrics Prometheus metrics
 	//
-	// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level.
+	// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level. When `LICENSED_METRICS_ADDR` is set, `/metrics` is served on that address only, and here answers 404.
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, params *GetMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetMetrics Prometheus metrics (headers only)
+	//
+	// `HEAD` of `GET /metrics`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /metrics (the `HeadGetMetrics` operationId).
+	HeadGetMetrics(ctx context.Context, params *HeadGetMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPI This document
 	//
@@ -1314,12 +1450,26 @@ type ClientInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, params *GetOpenAPIParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetOpenAPI This document (headers only)
+	//
+	// `HEAD` of `GET /openapi.json`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /openapi.json (the `HeadGetOpenAPI` operationId).
+	HeadGetOpenAPI(ctx context.Context, params *HeadGetOpenAPIParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetReadiness Readiness
 	//
 	// 200 when the store answers; 503 `unavailable` (with `Retry-After`) when it does not, or while the server drains before shutting down.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetReadiness Readiness (headers only)
+	//
+	// `HEAD` of `GET /readyz`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /readyz (the `HeadGetReadiness` operationId).
+	HeadGetReadiness(ctx context.Context, params *HeadGetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ActivateWithBody Activate an instance (US3)
 	//
@@ -1370,6 +1520,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadListAuditEvents The brand's audit trail (headers only)
+	//
+	// `HEAD` of `GET /v1/audit-events`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /v1/audit-events (the `HeadListAuditEvents` operationId).
+	HeadListAuditEvents(ctx context.Context, params *HeadListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateBrandWithBody Create a brand
 	//
@@ -1468,6 +1625,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/licenses/{id} (the `GetLicense` operationId).
 	GetLicense(ctx context.Context, id LicenseId, params *GetLicenseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadGetLicense Get a license (headers only)
+	//
+	// `HEAD` of `GET /v1/licenses/{id}`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /v1/licenses/{id} (the `HeadGetLicense` operationId).
+	HeadGetLicense(ctx context.Context, id LicenseId, params *HeadGetLicenseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UpdateLicenseWithBody Change seats, entitlements or metadata
 	//
 	// Sets the members given (`metadata` and `entitlements` are replaced whole). `seats` equal to the seats in use is fine; below them is 409 `seats_below_usage`. A cancelled license cannot be changed (409 `invalid_transition`). Scope: `licenses:write`. A platform key (no brand) is refused with 403.
@@ -1492,6 +1656,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/licenses/{id}/activations (the `ListActivations` operationId).
 	ListActivations(ctx context.Context, id LicenseId, params *ListActivationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadListActivations List seats in use (headers only)
+	//
+	// `HEAD` of `GET /v1/licenses/{id}/activations`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /v1/licenses/{id}/activations (the `HeadListActivations` operationId).
+	HeadListActivations(ctx context.Context, id LicenseId, params *HeadListActivationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReleaseActivation Release a seat (US5, brand side)
 	//
@@ -1579,6 +1750,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/signing-keys (the `ListSigningKeys` operationId).
 	ListSigningKeys(ctx context.Context, params *ListSigningKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadListSigningKeys List signing keys (headers only)
+	//
+	// `HEAD` of `GET /v1/signing-keys`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /v1/signing-keys (the `HeadListSigningKeys` operationId).
+	HeadListSigningKeys(ctx context.Context, params *HeadListSigningKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// RotateSigningKeyWithBody Rotate the signing key
 	//
 	// Publishes a new `next` key that starts signing once it has been published longer than the JWKS cache lifetime (as `licensed keys rotate`). While a `next` key exists, rotating again answers that key. Scope: `admin`. (platform keys only).
@@ -1614,6 +1792,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/validate (the `Validate` operationId).
 	Validate(ctx context.Context, params *ValidateParams, body ValidateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVersion Build version
+	//
+	// The running build; the same as `licensed version`.
+	//
+	// Corresponds with GET /version (the `GetVersion` operationId).
+	GetVersion(ctx context.Context, params *GetVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetVersion Build version (headers only)
+	//
+	// `HEAD` of `GET /version`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /version (the `HeadGetVersion` operationId).
+	HeadGetVersion(ctx context.Context, params *HeadGetVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Public signing keys
@@ -1623,6 +1815,23 @@ type ClientInterface interface {
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 func (c *Client) GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetJWKSRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetJWKS Public signing keys (headers only)
+//
+// `HEAD` of `GET /.well-known/jwks.json`: the same status and headers, no body.
+//
+// Corresponds with HEAD /.well-known/jwks.json (the `HeadGetJWKS` operationId).
+func (c *Client) HeadGetJWKS(ctx context.Context, params *HeadGetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetJWKSRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1650,6 +1859,23 @@ func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors 
 	return c.Client.Do(req)
 }
 
+// HeadGetDocs API reference (HTML) (headers only)
+//
+// `HEAD` of `GET /docs`: the same status and headers, no body.
+//
+// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
+func (c *Client) HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetDocsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth Liveness
 //
 // 200 while the process runs; touches nothing else.
@@ -1667,13 +1893,47 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 	return c.Client.Do(req)
 }
 
+// HeadGetHealth Liveness (headers only)
+//
+// `HEAD` of `GET /healthz`: the same status and headers, no body.
+//
+// Corresponds with HEAD /healthz (the `HeadGetHealth` operationId).
+func (c *Client) HeadGetHealth(ctx context.Context, params *HeadGetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetHealthRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMetrics Prometheus metrics
 //
-// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level.
+// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level. When `LICENSED_METRICS_ADDR` is set, `/metrics` is served on that address only, and here answers 404.
 //
 // Corresponds with GET /metrics (the `GetMetrics` operationId).
 func (c *Client) GetMetrics(ctx context.Context, params *GetMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetMetricsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetMetrics Prometheus metrics (headers only)
+//
+// `HEAD` of `GET /metrics`: the same status and headers, no body.
+//
+// Corresponds with HEAD /metrics (the `HeadGetMetrics` operationId).
+func (c *Client) HeadGetMetrics(ctx context.Context, params *HeadGetMetricsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetMetricsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1701,6 +1961,23 @@ func (c *Client) GetOpenAPI(ctx context.Context, params *GetOpenAPIParams, reqEd
 	return c.Client.Do(req)
 }
 
+// HeadGetOpenAPI This document (headers only)
+//
+// `HEAD` of `GET /openapi.json`: the same status and headers, no body.
+//
+// Corresponds with HEAD /openapi.json (the `HeadGetOpenAPI` operationId).
+func (c *Client) HeadGetOpenAPI(ctx context.Context, params *HeadGetOpenAPIParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetOpenAPIRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetReadiness Readiness
 //
 // 200 when the store answers; 503 `unavailable` (with `Retry-After`) when it does not, or while the server drains before shutting down.
@@ -1708,6 +1985,23 @@ func (c *Client) GetOpenAPI(ctx context.Context, params *GetOpenAPIParams, reqEd
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadinessRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetReadiness Readiness (headers only)
+//
+// `HEAD` of `GET /readyz`: the same status and headers, no body.
+//
+// Corresponds with HEAD /readyz (the `HeadGetReadiness` operationId).
+func (c *Client) HeadGetReadiness(ctx context.Context, params *HeadGetReadinessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetReadinessRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1818,6 +2112,23 @@ func (c *Client) RevokeAPIKey(ctx context.Context, id openapi_types.UUID, params
 // Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 func (c *Client) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListAuditEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadListAuditEvents The brand's audit trail (headers only)
+//
+// `HEAD` of `GET /v1/audit-events`: the same status and headers, no body.
+//
+// Corresponds with HEAD /v1/audit-events (the `HeadListAuditEvents` operationId).
+func (c *Client) HeadListAuditEvents(ctx context.Context, params *HeadListAuditEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadListAuditEventsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2035,6 +2346,23 @@ func (c *Client) GetLicense(ctx context.Context, id LicenseId, params *GetLicens
 	return c.Client.Do(req)
 }
 
+// HeadGetLicense Get a license (headers only)
+//
+// `HEAD` of `GET /v1/licenses/{id}`: the same status and headers, no body.
+//
+// Corresponds with HEAD /v1/licenses/{id} (the `HeadGetLicense` operationId).
+func (c *Client) HeadGetLicense(ctx context.Context, id LicenseId, params *HeadGetLicenseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetLicenseRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UpdateLicenseWithBody Change seats, entitlements or metadata
 //
 // Sets the members given (`metadata` and `entitlements` are replaced whole). `seats` equal to the seats in use is fine; below them is 409 `seats_below_usage`. A cancelled license cannot be changed (409 `invalid_transition`). Scope: `licenses:write`. A platform key (no brand) is refused with 403.
@@ -2080,6 +2408,23 @@ func (c *Client) UpdateLicense(ctx context.Context, id LicenseId, params *Update
 // Corresponds with GET /v1/licenses/{id}/activations (the `ListActivations` operationId).
 func (c *Client) ListActivations(ctx context.Context, id LicenseId, params *ListActivationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListActivationsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadListActivations List seats in use (headers only)
+//
+// `HEAD` of `GET /v1/licenses/{id}/activations`: the same status and headers, no body.
+//
+// Corresponds with HEAD /v1/licenses/{id}/activations (the `HeadListActivations` operationId).
+func (c *Client) HeadListActivations(ctx context.Context, id LicenseId, params *HeadListActivationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadListActivationsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2276,6 +2621,23 @@ func (c *Client) ListSigningKeys(ctx context.Context, params *ListSigningKeysPar
 	return c.Client.Do(req)
 }
 
+// HeadListSigningKeys List signing keys (headers only)
+//
+// `HEAD` of `GET /v1/signing-keys`: the same status and headers, no body.
+//
+// Corresponds with HEAD /v1/signing-keys (the `HeadListSigningKeys` operationId).
+func (c *Client) HeadListSigningKeys(ctx context.Context, params *HeadListSigningKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadListSigningKeysRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // RotateSigningKeyWithBody Rotate the signing key
 //
 // Publishes a new `next` key that starts signing once it has been published longer than the JWKS cache lifetime (as `licensed keys rotate`). While a `next` key exists, rotating again answers that key. Scope: `admin`. (platform keys only).
@@ -2352,6 +2714,40 @@ func (c *Client) Validate(ctx context.Context, params *ValidateParams, body Vali
 	return c.Client.Do(req)
 }
 
+// GetVersion Build version
+//
+// The running build; the same as `licensed version`.
+//
+// Corresponds with GET /version (the `GetVersion` operationId).
+func (c *Client) GetVersion(ctx context.Context, params *GetVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetVersion Build version (headers only)
+//
+// `HEAD` of `GET /version`: the same status and headers, no body.
+//
+// Corresponds with HEAD /version (the `HeadGetVersion` operationId).
+func (c *Client) HeadGetVersion(ctx context.Context, params *HeadGetVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetVersionRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetJWKSRequest constructs an http.Request for the GetJWKS method
 func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, error) {
 	var err error
@@ -2372,6 +2768,59 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+		if params.XRequestId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetJWKSRequest constructs an http.Request for the HeadGetJWKS method
+func NewHeadGetJWKSRequest(server string, params *HeadGetJWKSParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/.well-known/jwks.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2447,6 +2896,48 @@ func NewGetDocsRequest(server string, params *GetDocsParams) (*http.Request, err
 	return req, nil
 }
 
+// NewHeadGetDocsRequest constructs an http.Request for the HeadGetDocs method
+func NewHeadGetDocsRequest(server string, params *HeadGetDocsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request, error) {
 	var err error
@@ -2489,6 +2980,48 @@ func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request,
 	return req, nil
 }
 
+// NewHeadGetHealthRequest constructs an http.Request for the HeadGetHealth method
+func NewHeadGetHealthRequest(server string, params *HeadGetHealthParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetMetricsRequest constructs an http.Request for the GetMetrics method
 func NewGetMetricsRequest(server string, params *GetMetricsParams) (*http.Request, error) {
 	var err error
@@ -2509,6 +3042,48 @@ func NewGetMetricsRequest(server string, params *GetMetricsParams) (*http.Reques
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetMetricsRequest constructs an http.Request for the HeadGetMetrics method
+func NewHeadGetMetricsRequest(server string, params *HeadGetMetricsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2584,6 +3159,59 @@ func NewGetOpenAPIRequest(server string, params *GetOpenAPIParams) (*http.Reques
 	return req, nil
 }
 
+// NewHeadGetOpenAPIRequest constructs an http.Request for the HeadGetOpenAPI method
+func NewHeadGetOpenAPIRequest(server string, params *HeadGetOpenAPIParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+		if params.XRequestId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetReadinessRequest constructs an http.Request for the GetReadiness method
 func NewGetReadinessRequest(server string, params *GetReadinessParams) (*http.Request, error) {
 	var err error
@@ -2604,6 +3232,48 @@ func NewGetReadinessRequest(server string, params *GetReadinessParams) (*http.Re
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetReadinessRequest constructs an http.Request for the HeadGetReadiness method
+func NewHeadGetReadinessRequest(server string, params *HeadGetReadinessParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/readyz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2856,6 +3526,99 @@ func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*h
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadListAuditEventsRequest constructs an http.Request for the HeadListAuditEvents method
+func NewHeadListAuditEventsRequest(server string, params *HeadListAuditEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/audit-events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.LicenseId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "license_id", *params.LicenseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3220,6 +3983,55 @@ func NewGetLicenseRequest(server string, id LicenseId, params *GetLicenseParams)
 	return req, nil
 }
 
+// NewHeadGetLicenseRequest constructs an http.Request for the HeadGetLicense method
+func NewHeadGetLicenseRequest(server string, id LicenseId, params *HeadGetLicenseParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/licenses/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewUpdateLicenseRequest calls the generic UpdateLicense builder with application/json body
 func NewUpdateLicenseRequest(server string, id LicenseId, params *UpdateLicenseParams, body UpdateLicenseJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3348,6 +4160,94 @@ func NewListActivationsRequest(server string, id LicenseId, params *ListActivati
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadListActivationsRequest constructs an http.Request for the HeadListActivations method
+func NewHeadListActivationsRequest(server string, id LicenseId, params *HeadListActivationsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/licenses/%s/activations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3716,6 +4616,48 @@ func NewListSigningKeysRequest(server string, params *ListSigningKeysParams) (*h
 	return req, nil
 }
 
+// NewHeadListSigningKeysRequest constructs an http.Request for the HeadListSigningKeys method
+func NewHeadListSigningKeysRequest(server string, params *HeadListSigningKeysParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/signing-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRotateSigningKeyRequest calls the generic RotateSigningKey builder with application/json body
 func NewRotateSigningKeyRequest(server string, params *RotateSigningKeyParams, body RotateSigningKeyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3826,6 +4768,90 @@ func NewValidateRequestWithBody(server string, params *ValidateParams, contentTy
 	return req, nil
 }
 
+// NewGetVersionRequest constructs an http.Request for the GetVersion method
+func NewGetVersionRequest(server string, params *GetVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetVersionRequest constructs an http.Request for the HeadGetVersion method
+func NewHeadGetVersionRequest(server string, params *HeadGetVersionParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3879,6 +4905,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*GetJWKSResponse, error)
 
+	// HeadGetJWKSWithResponse Public signing keys (headers only)
+	//
+	// `HEAD` of `GET /.well-known/jwks.json`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /.well-known/jwks.json (the `HeadGetJWKS` operationId).
+	HeadGetJWKSWithResponse(ctx context.Context, params *HeadGetJWKSParams, reqEditors ...RequestEditorFn) (*HeadGetJWKSResponse, error)
+
 	// GetDocsWithResponse API reference (HTML)
 	//
 	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
@@ -3887,6 +4922,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /docs (the `GetDocs` operationId).
 	GetDocsWithResponse(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*GetDocsResponse, error)
+
+	// HeadGetDocsWithResponse API reference (HTML) (headers only)
+	//
+	// `HEAD` of `GET /docs`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
+	HeadGetDocsWithResponse(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*HeadGetDocsResponse, error)
 
 	// GetHealthWithResponse Liveness
 	//
@@ -3897,14 +4941,32 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
+	// HeadGetHealthWithResponse Liveness (headers only)
+	//
+	// `HEAD` of `GET /healthz`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /healthz (the `HeadGetHealth` operationId).
+	HeadGetHealthWithResponse(ctx context.Context, params *HeadGetHealthParams, reqEditors ...RequestEditorFn) (*HeadGetHealthResponse, error)
+
 	// GetMetricsWithResponse Prometheus metrics
 	//
-	// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level.
+	// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level. When `LICENSED_METRICS_ADDR` is set, `/metrics` is served on that address only, and here answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetricsWithResponse(ctx context.Context, params *GetMetricsParams, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
+	// HeadGetMetricsWithResponse Prometheus metrics (headers only)
+	//
+	// `HEAD` of `GET /metrics`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /metrics (the `HeadGetMetrics` operationId).
+	HeadGetMetricsWithResponse(ctx context.Context, params *HeadGetMetricsParams, reqEditors ...RequestEditorFn) (*HeadGetMetricsResponse, error)
 
 	// GetOpenAPIWithResponse This document
 	//
@@ -3915,6 +4977,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /openapi.json (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, params *GetOpenAPIParams, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
 
+	// HeadGetOpenAPIWithResponse This document (headers only)
+	//
+	// `HEAD` of `GET /openapi.json`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /openapi.json (the `HeadGetOpenAPI` operationId).
+	HeadGetOpenAPIWithResponse(ctx context.Context, params *HeadGetOpenAPIParams, reqEditors ...RequestEditorFn) (*HeadGetOpenAPIResponse, error)
+
 	// GetReadinessWithResponse Readiness
 	//
 	// 200 when the store answers; 503 `unavailable` (with `Retry-After`) when it does not, or while the server drains before shutting down.
@@ -3923,6 +4994,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, params *GetReadinessParams, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+
+	// HeadGetReadinessWithResponse Readiness (headers only)
+	//
+	// `HEAD` of `GET /readyz`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /readyz (the `HeadGetReadiness` operationId).
+	HeadGetReadinessWithResponse(ctx context.Context, params *HeadGetReadinessParams, reqEditors ...RequestEditorFn) (*HeadGetReadinessResponse, error)
 
 	// ActivateWithBodyWithResponse Activate an instance (US3)
 	//
@@ -3977,6 +5057,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/audit-events (the `ListAuditEvents` operationId).
 	ListAuditEventsWithResponse(ctx context.Context, params *ListAuditEventsParams, reqEditors ...RequestEditorFn) (*ListAuditEventsResponse, error)
+
+	// HeadListAuditEventsWithResponse The brand's audit trail (headers only)
+	//
+	// `HEAD` of `GET /v1/audit-events`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/audit-events (the `HeadListAuditEvents` operationId).
+	HeadListAuditEventsWithResponse(ctx context.Context, params *HeadListAuditEventsParams, reqEditors ...RequestEditorFn) (*HeadListAuditEventsResponse, error)
 
 	// CreateBrandWithBodyWithResponse Create a brand
 	//
@@ -4077,6 +5166,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/licenses/{id} (the `GetLicense` operationId).
 	GetLicenseWithResponse(ctx context.Context, id LicenseId, params *GetLicenseParams, reqEditors ...RequestEditorFn) (*GetLicenseResponse, error)
 
+	// HeadGetLicenseWithResponse Get a license (headers only)
+	//
+	// `HEAD` of `GET /v1/licenses/{id}`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/licenses/{id} (the `HeadGetLicense` operationId).
+	HeadGetLicenseWithResponse(ctx context.Context, id LicenseId, params *HeadGetLicenseParams, reqEditors ...RequestEditorFn) (*HeadGetLicenseResponse, error)
+
 	// UpdateLicenseWithBodyWithResponse Change seats, entitlements or metadata
 	//
 	// Sets the members given (`metadata` and `entitlements` are replaced whole). `seats` equal to the seats in use is fine; below them is 409 `seats_below_usage`. A cancelled license cannot be changed (409 `invalid_transition`). Scope: `licenses:write`. A platform key (no brand) is refused with 403.
@@ -4103,6 +5201,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/licenses/{id}/activations (the `ListActivations` operationId).
 	ListActivationsWithResponse(ctx context.Context, id LicenseId, params *ListActivationsParams, reqEditors ...RequestEditorFn) (*ListActivationsResponse, error)
+
+	// HeadListActivationsWithResponse List seats in use (headers only)
+	//
+	// `HEAD` of `GET /v1/licenses/{id}/activations`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/licenses/{id}/activations (the `HeadListActivations` operationId).
+	HeadListActivationsWithResponse(ctx context.Context, id LicenseId, params *HeadListActivationsParams, reqEditors ...RequestEditorFn) (*HeadListActivationsResponse, error)
 
 	// ReleaseActivationWithResponse Release a seat (US5, brand side)
 	//
@@ -4194,6 +5301,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/signing-keys (the `ListSigningKeys` operationId).
 	ListSigningKeysWithResponse(ctx context.Context, params *ListSigningKeysParams, reqEditors ...RequestEditorFn) (*ListSigningKeysResponse, error)
 
+	// HeadListSigningKeysWithResponse List signing keys (headers only)
+	//
+	// `HEAD` of `GET /v1/signing-keys`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/signing-keys (the `HeadListSigningKeys` operationId).
+	HeadListSigningKeysWithResponse(ctx context.Context, params *HeadListSigningKeysParams, reqEditors ...RequestEditorFn) (*HeadListSigningKeysResponse, error)
+
 	// RotateSigningKeyWithBodyWithResponse Rotate the signing key
 	//
 	// Publishes a new `next` key that starts signing once it has been published longer than the JWKS cache lifetime (as `licensed keys rotate`). While a `next` key exists, rotating again answers that key. Scope: `admin`. (platform keys only).
@@ -4229,6 +5345,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/validate (the `Validate` operationId).
 	ValidateWithResponse(ctx context.Context, params *ValidateParams, body ValidateJSONRequestBody, reqEditors ...RequestEditorFn) (*ValidateResponse, error)
+
+	// GetVersionWithResponse Build version
+	//
+	// The running build; the same as `licensed version`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /version (the `GetVersion` operationId).
+	GetVersionWithResponse(ctx context.Context, params *GetVersionParams, reqEditors ...RequestEditorFn) (*GetVersionResponse, error)
+
+	// HeadGetVersionWithResponse Build version (headers only)
+	//
+	// `HEAD` of `GET /version`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /version (the `HeadGetVersion` operationId).
+	HeadGetVersionWithResponse(ctx context.Context, params *HeadGetVersionParams, reqEditors ...RequestEditorFn) (*HeadGetVersionResponse, error)
 }
 
 // GetJWKSResponse200Headers the declared response headers of an HTTP 200 response for GetJWKS
@@ -4304,6 +5438,65 @@ func (r GetJWKSResponse) ContentType() string {
 	return ""
 }
 
+// HeadGetJWKSResponse200Headers the declared response headers of an HTTP 200 response for HeadGetJWKS
+type HeadGetJWKSResponse200Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadGetJWKSResponse304Headers the declared response headers of an HTTP 304 response for HeadGetJWKS
+type HeadGetJWKSResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadGetJWKSResponse500Headers the declared response headers of an HTTP 500 response for HeadGetJWKS
+type HeadGetJWKSResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetJWKSResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetJWKSResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadGetJWKSResponse304Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetJWKSResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetJWKSResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetJWKSResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetJWKSResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetJWKSResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
 type GetDocsResponse200Headers struct {
 	XRequestId string
@@ -4353,6 +5546,54 @@ func (r GetDocsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetDocsResponse200Headers the declared response headers of an HTTP 200 response for HeadGetDocs
+type HeadGetDocsResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadGetDocsResponse500Headers the declared response headers of an HTTP 500 response for HeadGetDocs
+type HeadGetDocsResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetDocsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetDocsResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetDocsResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetDocsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetDocsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetDocsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetDocsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4421,8 +5662,61 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// HeadGetHealthResponse200Headers the declared response headers of an HTTP 200 response for HeadGetHealth
+type HeadGetHealthResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadGetHealthResponse500Headers the declared response headers of an HTTP 500 response for HeadGetHealth
+type HeadGetHealthResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetHealthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetHealthResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetHealthResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetHealthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetHealthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetHealthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetMetrics
 type GetMetricsResponse200Headers struct {
+	XRequestId string
+}
+
+// GetMetricsResponse404Headers the declared response headers of an HTTP 404 response for GetMetrics
+type GetMetricsResponse404Headers struct {
 	XRequestId string
 }
 
@@ -4434,12 +5728,21 @@ type GetMetricsResponse500Headers struct {
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *RouteNotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *OpsInternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMetricsResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetMetricsResponse404Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetMetricsResponse500Headers
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON404() *RouteNotFound {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4470,6 +5773,61 @@ func (r GetMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetMetricsResponse200Headers the declared response headers of an HTTP 200 response for HeadGetMetrics
+type HeadGetMetricsResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadGetMetricsResponse404Headers the declared response headers of an HTTP 404 response for HeadGetMetrics
+type HeadGetMetricsResponse404Headers struct {
+	XRequestId string
+}
+
+// HeadGetMetricsResponse500Headers the declared response headers of an HTTP 500 response for HeadGetMetrics
+type HeadGetMetricsResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetMetricsResponse200Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadGetMetricsResponse404Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetMetricsResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetMetricsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4553,6 +5911,65 @@ func (r GetOpenAPIResponse) ContentType() string {
 	return ""
 }
 
+// HeadGetOpenAPIResponse200Headers the declared response headers of an HTTP 200 response for HeadGetOpenAPI
+type HeadGetOpenAPIResponse200Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadGetOpenAPIResponse304Headers the declared response headers of an HTTP 304 response for HeadGetOpenAPI
+type HeadGetOpenAPIResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadGetOpenAPIResponse500Headers the declared response headers of an HTTP 500 response for HeadGetOpenAPI
+type HeadGetOpenAPIResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetOpenAPIResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetOpenAPIResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadGetOpenAPIResponse304Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetOpenAPIResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetOpenAPIResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetOpenAPIResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetOpenAPIResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReadinessResponse200Headers the declared response headers of an HTTP 200 response for GetReadiness
 type GetReadinessResponse200Headers struct {
 	XRequestId string
@@ -4624,6 +6041,62 @@ func (r GetReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetReadinessResponse200Headers the declared response headers of an HTTP 200 response for HeadGetReadiness
+type HeadGetReadinessResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadGetReadinessResponse500Headers the declared response headers of an HTTP 500 response for HeadGetReadiness
+type HeadGetReadinessResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadGetReadinessResponse503Headers the declared response headers of an HTTP 503 response for HeadGetReadiness
+type HeadGetReadinessResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type HeadGetReadinessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetReadinessResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetReadinessResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadGetReadinessResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetReadinessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetReadinessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetReadinessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetReadinessResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5374,6 +6847,110 @@ func (r ListAuditEventsResponse) ContentType() string {
 	return ""
 }
 
+// HeadListAuditEventsResponse200Headers the declared response headers of an HTTP 200 response for HeadListAuditEvents
+type HeadListAuditEventsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListAuditEventsResponse401Headers the declared response headers of an HTTP 401 response for HeadListAuditEvents
+type HeadListAuditEventsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadListAuditEventsResponse403Headers the declared response headers of an HTTP 403 response for HeadListAuditEvents
+type HeadListAuditEventsResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListAuditEventsResponse422Headers the declared response headers of an HTTP 422 response for HeadListAuditEvents
+type HeadListAuditEventsResponse422Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListAuditEventsResponse429Headers the declared response headers of an HTTP 429 response for HeadListAuditEvents
+type HeadListAuditEventsResponse429Headers struct {
+	RateLimitLimit     int
+	RateLimitRemaining int
+	RateLimitReset     int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// HeadListAuditEventsResponse500Headers the declared response headers of an HTTP 500 response for HeadListAuditEvents
+type HeadListAuditEventsResponse500Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListAuditEventsResponse503Headers the declared response headers of an HTTP 503 response for HeadListAuditEvents
+type HeadListAuditEventsResponse503Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+type HeadListAuditEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadListAuditEventsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadListAuditEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadListAuditEventsResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadListAuditEventsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadListAuditEventsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadListAuditEventsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadListAuditEventsResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadListAuditEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadListAuditEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadListAuditEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadListAuditEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateBrandResponse201Headers the declared response headers of an HTTP 201 response for CreateBrand
 type CreateBrandResponse201Headers struct {
 	CacheControl       string
@@ -6027,6 +7604,7 @@ func (r DeactivateResponse) ContentType() string {
 // ProvisionLicenseResponse201Headers the declared response headers of an HTTP 201 response for ProvisionLicense
 type ProvisionLicenseResponse201Headers struct {
 	CacheControl       string
+	IdempotentReplayed *string
 	RateLimitLimit     *int
 	RateLimitRemaining *int
 	RateLimitReset     *int
@@ -6603,6 +8181,110 @@ func (r GetLicenseResponse) ContentType() string {
 	return ""
 }
 
+// HeadGetLicenseResponse200Headers the declared response headers of an HTTP 200 response for HeadGetLicense
+type HeadGetLicenseResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadGetLicenseResponse401Headers the declared response headers of an HTTP 401 response for HeadGetLicense
+type HeadGetLicenseResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadGetLicenseResponse403Headers the declared response headers of an HTTP 403 response for HeadGetLicense
+type HeadGetLicenseResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadGetLicenseResponse404Headers the declared response headers of an HTTP 404 response for HeadGetLicense
+type HeadGetLicenseResponse404Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadGetLicenseResponse429Headers the declared response headers of an HTTP 429 response for HeadGetLicense
+type HeadGetLicenseResponse429Headers struct {
+	RateLimitLimit     int
+	RateLimitRemaining int
+	RateLimitReset     int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// HeadGetLicenseResponse500Headers the declared response headers of an HTTP 500 response for HeadGetLicense
+type HeadGetLicenseResponse500Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadGetLicenseResponse503Headers the declared response headers of an HTTP 503 response for HeadGetLicense
+type HeadGetLicenseResponse503Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+type HeadGetLicenseResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetLicenseResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadGetLicenseResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadGetLicenseResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadGetLicenseResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadGetLicenseResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetLicenseResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadGetLicenseResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetLicenseResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetLicenseResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetLicenseResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetLicenseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateLicenseResponse200Headers the declared response headers of an HTTP 200 response for UpdateLicense
 type UpdateLicenseResponse200Headers struct {
 	RateLimitLimit     *int
@@ -7005,6 +8687,120 @@ func (r ListActivationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListActivationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadListActivationsResponse200Headers the declared response headers of an HTTP 200 response for HeadListActivations
+type HeadListActivationsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse401Headers the declared response headers of an HTTP 401 response for HeadListActivations
+type HeadListActivationsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadListActivationsResponse403Headers the declared response headers of an HTTP 403 response for HeadListActivations
+type HeadListActivationsResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse404Headers the declared response headers of an HTTP 404 response for HeadListActivations
+type HeadListActivationsResponse404Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse422Headers the declared response headers of an HTTP 422 response for HeadListActivations
+type HeadListActivationsResponse422Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse429Headers the declared response headers of an HTTP 429 response for HeadListActivations
+type HeadListActivationsResponse429Headers struct {
+	RateLimitLimit     int
+	RateLimitRemaining int
+	RateLimitReset     int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse500Headers the declared response headers of an HTTP 500 response for HeadListActivations
+type HeadListActivationsResponse500Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListActivationsResponse503Headers the declared response headers of an HTTP 503 response for HeadListActivations
+type HeadListActivationsResponse503Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+type HeadListActivationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadListActivationsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadListActivationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadListActivationsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadListActivationsResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadListActivationsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadListActivationsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadListActivationsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadListActivationsResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadListActivationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadListActivationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadListActivationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadListActivationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8245,6 +10041,100 @@ func (r ListSigningKeysResponse) ContentType() string {
 	return ""
 }
 
+// HeadListSigningKeysResponse200Headers the declared response headers of an HTTP 200 response for HeadListSigningKeys
+type HeadListSigningKeysResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListSigningKeysResponse401Headers the declared response headers of an HTTP 401 response for HeadListSigningKeys
+type HeadListSigningKeysResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadListSigningKeysResponse403Headers the declared response headers of an HTTP 403 response for HeadListSigningKeys
+type HeadListSigningKeysResponse403Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListSigningKeysResponse429Headers the declared response headers of an HTTP 429 response for HeadListSigningKeys
+type HeadListSigningKeysResponse429Headers struct {
+	RateLimitLimit     int
+	RateLimitRemaining int
+	RateLimitReset     int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// HeadListSigningKeysResponse500Headers the declared response headers of an HTTP 500 response for HeadListSigningKeys
+type HeadListSigningKeysResponse500Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// HeadListSigningKeysResponse503Headers the declared response headers of an HTTP 503 response for HeadListSigningKeys
+type HeadListSigningKeysResponse503Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+type HeadListSigningKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadListSigningKeysResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadListSigningKeysResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadListSigningKeysResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadListSigningKeysResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadListSigningKeysResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadListSigningKeysResponse503Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadListSigningKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadListSigningKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadListSigningKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadListSigningKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RotateSigningKeyResponse201Headers the declared response headers of an HTTP 201 response for RotateSigningKey
 type RotateSigningKeyResponse201Headers struct {
 	CacheControl       string
@@ -8639,6 +10529,116 @@ func (r ValidateResponse) ContentType() string {
 	return ""
 }
 
+// GetVersionResponse200Headers the declared response headers of an HTTP 200 response for GetVersion
+type GetVersionResponse200Headers struct {
+	XRequestId string
+}
+
+// GetVersionResponse500Headers the declared response headers of an HTTP 500 response for GetVersion
+type GetVersionResponse500Headers struct {
+	XRequestId string
+}
+
+type GetVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Version
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *OpsInternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetVersionResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetVersionResponse500Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVersionResponse) GetJSON200() *Version {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetVersionResponse) GetApplicationproblemJSON500() *OpsInternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetVersionResponse200Headers the declared response headers of an HTTP 200 response for HeadGetVersion
+type HeadGetVersionResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadGetVersionResponse500Headers the declared response headers of an HTTP 500 response for HeadGetVersion
+type HeadGetVersionResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetVersionResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetVersionResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Public signing keys
 //
 // The public keys that verify activation and license tokens offline (`kty: OKP`, `crv: Ed25519`, `alg: EdDSA`, `use: sig`). A key is published before it signs and stays published until every token it signed has expired. Cacheable for 300 s; revalidate with `If-None-Match`.
@@ -8652,6 +10652,21 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, params *G
 		return nil, err
 	}
 	return ParseGetJWKSResponse(rsp)
+}
+
+// HeadGetJWKSWithResponse Public signing keys (headers only)
+//
+// `HEAD` of `GET /.well-known/jwks.json`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /.well-known/jwks.json (the `HeadGetJWKS` operationId).
+func (c *ClientWithResponses) HeadGetJWKSWithResponse(ctx context.Context, params *HeadGetJWKSParams, reqEditors ...RequestEditorFn) (*HeadGetJWKSResponse, error) {
+	rsp, err := c.HeadGetJWKS(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetJWKSResponse(rsp)
 }
 
 // GetDocsWithResponse API reference (HTML)
@@ -8669,6 +10684,21 @@ func (c *ClientWithResponses) GetDocsWithResponse(ctx context.Context, params *G
 	return ParseGetDocsResponse(rsp)
 }
 
+// HeadGetDocsWithResponse API reference (HTML) (headers only)
+//
+// `HEAD` of `GET /docs`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
+func (c *ClientWithResponses) HeadGetDocsWithResponse(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*HeadGetDocsResponse, error) {
+	rsp, err := c.HeadGetDocs(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetDocsResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness
 //
 // 200 while the process runs; touches nothing else.
@@ -8684,9 +10714,24 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 	return ParseGetHealthResponse(rsp)
 }
 
+// HeadGetHealthWithResponse Liveness (headers only)
+//
+// `HEAD` of `GET /healthz`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /healthz (the `HeadGetHealth` operationId).
+func (c *ClientWithResponses) HeadGetHealthWithResponse(ctx context.Context, params *HeadGetHealthParams, reqEditors ...RequestEditorFn) (*HeadGetHealthResponse, error) {
+	rsp, err := c.HeadGetHealth(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetHealthResponse(rsp)
+}
+
 // GetMetricsWithResponse Prometheus metrics
 //
-// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level.
+// Prometheus text exposition format (0.0.4). Labels are bounded: route patterns (never raw paths), methods, statuses and result codes; never a key, email or id. Restrict access to it at the network level. When `LICENSED_METRICS_ADDR` is set, `/metrics` is served on that address only, and here answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -8697,6 +10742,21 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, params
 		return nil, err
 	}
 	return ParseGetMetricsResponse(rsp)
+}
+
+// HeadGetMetricsWithResponse Prometheus metrics (headers only)
+//
+// `HEAD` of `GET /metrics`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /metrics (the `HeadGetMetrics` operationId).
+func (c *ClientWithResponses) HeadGetMetricsWithResponse(ctx context.Context, params *HeadGetMetricsParams, reqEditors ...RequestEditorFn) (*HeadGetMetricsResponse, error) {
+	rsp, err := c.HeadGetMetrics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetMetricsResponse(rsp)
 }
 
 // GetOpenAPIWithResponse This document
@@ -8714,6 +10774,21 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, params
 	return ParseGetOpenAPIResponse(rsp)
 }
 
+// HeadGetOpenAPIWithResponse This document (headers only)
+//
+// `HEAD` of `GET /openapi.json`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /openapi.json (the `HeadGetOpenAPI` operationId).
+func (c *ClientWithResponses) HeadGetOpenAPIWithResponse(ctx context.Context, params *HeadGetOpenAPIParams, reqEditors ...RequestEditorFn) (*HeadGetOpenAPIResponse, error) {
+	rsp, err := c.HeadGetOpenAPI(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetOpenAPIResponse(rsp)
+}
+
 // GetReadinessWithResponse Readiness
 //
 // 200 when the store answers; 503 `unavailable` (with `Retry-After`) when it does not, or while the server drains before shutting down.
@@ -8727,6 +10802,21 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseGetReadinessResponse(rsp)
+}
+
+// HeadGetReadinessWithResponse Readiness (headers only)
+//
+// `HEAD` of `GET /readyz`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /readyz (the `HeadGetReadiness` operationId).
+func (c *ClientWithResponses) HeadGetReadinessWithResponse(ctx context.Context, params *HeadGetReadinessParams, reqEditors ...RequestEditorFn) (*HeadGetReadinessResponse, error) {
+	rsp, err := c.HeadGetReadiness(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetReadinessResponse(rsp)
 }
 
 // ActivateWithBodyWithResponse Activate an instance (US3)
@@ -8817,6 +10907,21 @@ func (c *ClientWithResponses) ListAuditEventsWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseListAuditEventsResponse(rsp)
+}
+
+// HeadListAuditEventsWithResponse The brand's audit trail (headers only)
+//
+// `HEAD` of `GET /v1/audit-events`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/audit-events (the `HeadListAuditEvents` operationId).
+func (c *ClientWithResponses) HeadListAuditEventsWithResponse(ctx context.Context, params *HeadListAuditEventsParams, reqEditors ...RequestEditorFn) (*HeadListAuditEventsResponse, error) {
+	rsp, err := c.HeadListAuditEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadListAuditEventsResponse(rsp)
 }
 
 // CreateBrandWithBodyWithResponse Create a brand
@@ -8984,6 +11089,21 @@ func (c *ClientWithResponses) GetLicenseWithResponse(ctx context.Context, id Lic
 	return ParseGetLicenseResponse(rsp)
 }
 
+// HeadGetLicenseWithResponse Get a license (headers only)
+//
+// `HEAD` of `GET /v1/licenses/{id}`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/licenses/{id} (the `HeadGetLicense` operationId).
+func (c *ClientWithResponses) HeadGetLicenseWithResponse(ctx context.Context, id LicenseId, params *HeadGetLicenseParams, reqEditors ...RequestEditorFn) (*HeadGetLicenseResponse, error) {
+	rsp, err := c.HeadGetLicense(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetLicenseResponse(rsp)
+}
+
 // UpdateLicenseWithBodyWithResponse Change seats, entitlements or metadata
 //
 // Sets the members given (`metadata` and `entitlements` are replaced whole). `seats` equal to the seats in use is fine; below them is 409 `seats_below_usage`. A cancelled license cannot be changed (409 `invalid_transition`). Scope: `licenses:write`. A platform key (no brand) is refused with 403.
@@ -9027,6 +11147,21 @@ func (c *ClientWithResponses) ListActivationsWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseListActivationsResponse(rsp)
+}
+
+// HeadListActivationsWithResponse List seats in use (headers only)
+//
+// `HEAD` of `GET /v1/licenses/{id}/activations`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/licenses/{id}/activations (the `HeadListActivations` operationId).
+func (c *ClientWithResponses) HeadListActivationsWithResponse(ctx context.Context, id LicenseId, params *HeadListActivationsParams, reqEditors ...RequestEditorFn) (*HeadListActivationsResponse, error) {
+	rsp, err := c.HeadListActivations(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadListActivationsResponse(rsp)
 }
 
 // ReleaseActivationWithResponse Release a seat (US5, brand side)
@@ -9179,6 +11314,21 @@ func (c *ClientWithResponses) ListSigningKeysWithResponse(ctx context.Context, p
 	return ParseListSigningKeysResponse(rsp)
 }
 
+// HeadListSigningKeysWithResponse List signing keys (headers only)
+//
+// `HEAD` of `GET /v1/signing-keys`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/signing-keys (the `HeadListSigningKeys` operationId).
+func (c *ClientWithResponses) HeadListSigningKeysWithResponse(ctx context.Context, params *HeadListSigningKeysParams, reqEditors ...RequestEditorFn) (*HeadListSigningKeysResponse, error) {
+	rsp, err := c.HeadListSigningKeys(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadListSigningKeysResponse(rsp)
+}
+
 // RotateSigningKeyWithBodyWithResponse Rotate the signing key
 //
 // Publishes a new `next` key that starts signing once it has been published longer than the JWKS cache lifetime (as `licensed keys rotate`). While a `next` key exists, rotating again answers that key. Scope: `admin`. (platform keys only).
@@ -9237,6 +11387,36 @@ func (c *ClientWithResponses) ValidateWithResponse(ctx context.Context, params *
 		return nil, err
 	}
 	return ParseValidateResponse(rsp)
+}
+
+// GetVersionWithResponse Build version
+//
+// The running build; the same as `licensed version`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /version (the `GetVersion` operationId).
+func (c *ClientWithResponses) GetVersionWithResponse(ctx context.Context, params *GetVersionParams, reqEditors ...RequestEditorFn) (*GetVersionResponse, error) {
+	rsp, err := c.GetVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVersionResponse(rsp)
+}
+
+// HeadGetVersionWithResponse Build version (headers only)
+//
+// `HEAD` of `GET /version`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /version (the `HeadGetVersion` operationId).
+func (c *ClientWithResponses) HeadGetVersionWithResponse(ctx context.Context, params *HeadGetVersionParams, reqEditors ...RequestEditorFn) (*HeadGetVersionResponse, error) {
+	rsp, err := c.HeadGetVersion(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetVersionResponse(rsp)
 }
 
 // ParseGetJWKSResponse parses an HTTP response from a GetJWKSWithResponse call
@@ -9336,6 +11516,83 @@ func ParseGetJWKSResponse(rsp *http.Response) (*GetJWKSResponse, error) {
 	return response, nil
 }
 
+// ParseHeadGetJWKSResponse parses an HTTP response from a HeadGetJWKSWithResponse call
+func ParseHeadGetJWKSResponse(rsp *http.Response) (*HeadGetJWKSResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetJWKSResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetJWKSResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadGetJWKSResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetJWKSResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetDocsResponse parses an HTTP response from a GetDocsWithResponse call
 func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9372,6 +11629,45 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetDocsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetDocsResponse parses an HTTP response from a HeadGetDocsWithResponse call
+func ParseHeadGetDocsResponse(rsp *http.Response) (*HeadGetDocsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetDocsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetDocsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetDocsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -9441,6 +11737,45 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	return response, nil
 }
 
+// ParseHeadGetHealthResponse parses an HTTP response from a HeadGetHealthWithResponse call
+func ParseHeadGetHealthResponse(rsp *http.Response) (*HeadGetHealthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetHealthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetHealthResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetHealthResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMetricsResponse parses an HTTP response from a GetMetricsWithResponse call
 func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9455,6 +11790,13 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RouteNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest OpsInternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9475,8 +11817,67 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetMetricsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetMetricsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetMetricsResponse parses an HTTP response from a HeadGetMetricsWithResponse call
+func ParseHeadGetMetricsResponse(rsp *http.Response) (*HeadGetMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetMetricsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadGetMetricsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetMetricsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -9589,6 +11990,83 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	return response, nil
 }
 
+// ParseHeadGetOpenAPIResponse parses an HTTP response from a HeadGetOpenAPIWithResponse call
+func ParseHeadGetOpenAPIResponse(rsp *http.Response) (*HeadGetOpenAPIResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetOpenAPIResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetOpenAPIResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadGetOpenAPIResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetOpenAPIResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetReadinessResponse parses an HTTP response from a GetReadinessWithResponse call
 func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9649,6 +12127,62 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetReadinessResponse parses an HTTP response from a HeadGetReadinessWithResponse call
+func ParseHeadGetReadinessResponse(rsp *http.Response) (*HeadGetReadinessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetReadinessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetReadinessResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetReadinessResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadGetReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
@@ -11142,6 +13676,242 @@ func ParseListAuditEventsResponse(rsp *http.Response) (*ListAuditEventsResponse,
 	return response, nil
 }
 
+// ParseHeadListAuditEventsResponse parses an HTTP response from a HeadListAuditEventsWithResponse call
+func ParseHeadListAuditEventsResponse(rsp *http.Response) (*HeadListAuditEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadListAuditEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadListAuditEventsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadListAuditEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadListAuditEventsResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadListAuditEventsResponse422Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadListAuditEventsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadListAuditEventsResponse500Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadListAuditEventsResponse503Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateBrandResponse parses an HTTP response from a CreateBrandWithResponse call
 func ParseCreateBrandResponse(rsp *http.Response) (*CreateBrandResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12555,6 +15325,13 @@ func ParseProvisionLicenseResponse(rsp *http.Response) (*ProvisionLicenseRespons
 			}
 			headers.CacheControl = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -13589,6 +16366,242 @@ func ParseGetLicenseResponse(rsp *http.Response) (*GetLicenseResponse, error) {
 	return response, nil
 }
 
+// ParseHeadGetLicenseResponse parses an HTTP response from a HeadGetLicenseWithResponse call
+func ParseHeadGetLicenseResponse(rsp *http.Response) (*HeadGetLicenseResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetLicenseResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetLicenseResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadGetLicenseResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadGetLicenseResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadGetLicenseResponse404Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadGetLicenseResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetLicenseResponse500Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadGetLicenseResponse503Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUpdateLicenseResponse parses an HTTP response from a UpdateLicenseWithResponse call
 func ParseUpdateLicenseResponse(rsp *http.Response) (*UpdateLicenseResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14352,6 +17365,273 @@ func ParseListActivationsResponse(rsp *http.Response) (*ListActivationsResponse,
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListActivationsResponse503Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadListActivationsResponse parses an HTTP response from a HeadListActivationsWithResponse call
+func ParseHeadListActivationsResponse(rsp *http.Response) (*HeadListActivationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadListActivationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadListActivationsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadListActivationsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadListActivationsResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadListActivationsResponse404Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadListActivationsResponse422Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadListActivationsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadListActivationsResponse500Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadListActivationsResponse503Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -16839,6 +20119,211 @@ func ParseListSigningKeysResponse(rsp *http.Response) (*ListSigningKeysResponse,
 	return response, nil
 }
 
+// ParseHeadListSigningKeysResponse parses an HTTP response from a HeadListSigningKeysWithResponse call
+func ParseHeadListSigningKeysResponse(rsp *http.Response) (*HeadListSigningKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadListSigningKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadListSigningKeysResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadListSigningKeysResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadListSigningKeysResponse403Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadListSigningKeysResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadListSigningKeysResponse500Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadListSigningKeysResponse503Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRotateSigningKeyResponse parses an HTTP response from a RotateSigningKeyWithResponse call
 func ParseRotateSigningKeyResponse(rsp *http.Response) (*RotateSigningKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -17621,6 +21106,101 @@ func ParseValidateResponse(rsp *http.Response) (*ValidateResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetVersionResponse parses an HTTP response from a GetVersionWithResponse call
+func ParseGetVersionResponse(rsp *http.Response) (*GetVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Version
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest OpsInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetVersionResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetVersionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetVersionResponse parses an HTTP response from a HeadGetVersionWithResponse call
+func ParseHeadGetVersionResponse(rsp *http.Response) (*HeadGetVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetVersionResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetVersionResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
 	}
 
 	return response, nil
