@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/licensedhq/licensed/store"
 )
@@ -13,9 +14,15 @@ func TestParseLimits(t *testing.T) {
 	if err != nil || l.IP != (store.Limit{Rate: 100, Burst: 200}) || l.License != (store.Limit{Rate: 20, Burst: 50}) || l.APIKey != (store.Limit{Rate: 200, Burst: 400}) {
 		t.Fatalf("defaults: %+v %v", l, err)
 	}
+	if l.AuthFail != (store.Limit{Rate: 10, Burst: 20, Period: time.Minute}) {
+		t.Fatalf("authfail default: %+v (per minute)", l.AuthFail)
+	}
 	l, err = ParseLimits("license=1:3")
 	if err != nil || l.License != (store.Limit{Rate: 1, Burst: 3}) || l.IP.Rate != 100 {
 		t.Fatalf("partial: %+v %v", l, err)
+	}
+	if l, err := ParseLimits("authfail=3:5"); err != nil || l.AuthFail != (store.Limit{Rate: 3, Burst: 5, Period: time.Minute}) {
+		t.Fatalf("authfail: %+v %v", l, err)
 	}
 	if l, err := ParseLimits("off"); l != nil || err != nil {
 		t.Fatalf("off: %+v %v", l, err)
