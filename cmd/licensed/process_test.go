@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// testVersion is the version the test binary is built with.
+const testVersion = "v0.0.0-test"
+
 var (
 	buildOnce sync.Once
 	binPath   string
@@ -29,7 +32,8 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "licensed")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		// The version as make build sets it, for TestVersion.
+		out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = err
 			t.Logf("%s", out)
