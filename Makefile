@@ -1,7 +1,9 @@
 # licensed — make targets. `make test` is the test command of the README and of CI.
 GO      ?= go
 BIN     ?= bin/licensed
-LDFLAGS ?= -s -w
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: build run test lint bench fuzz dockerlint
 

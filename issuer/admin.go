@@ -55,7 +55,7 @@ var AdminActor = Principal{KeyID: "cli", Scopes: []string{ScopeAdmin}}
 
 // adminEvent records an operator's change. It belongs to no brand, so that
 // a brand's audit trail (GET /v1/audit-events) holds license events only, as
-// API.md lists them; the brand id, if any, is in the event's data.
+// docs/API.md lists them; the brand id, if any, is in the event's data.
 func adminEvent(p Principal, action string) store.AuditEvent {
 	t := store.ActorAPIKey
 	if p.KeyID == AdminActor.KeyID {

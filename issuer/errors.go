@@ -8,7 +8,7 @@ import (
 	"github.com/licensedhq/licensed/store"
 )
 
-// Error codes of API.md: stable, machine-readable, one namespace for the
+// Error codes of docs/API.md: stable, machine-readable, one namespace for the
 // service and its HTTP layer.
 const (
 	CodeUnauthorized         = "unauthorized"

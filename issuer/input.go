@@ -12,7 +12,7 @@ import (
 	"github.com/licensedhq/licensed/verifier"
 )
 
-// Limits of API.md "Formats".
+// Limits of docs/API.md "Formats".
 const (
 	MaxSeats          = 100000
 	maxEntitlements   = 64
@@ -121,7 +121,7 @@ type APIKeyInput struct {
 // refuses null for every other member.
 
 // NormalizeEmail trims and lower-cases an email and checks the rules of
-// API.md: one @, a local part of 1–64, a domain with a dot, at most 254 in
+// docs/API.md: one @, a local part of 1–64, a domain with a dot, at most 254 in
 // all, no whitespace.
 func NormalizeEmail(s string) (string, bool) {
 	if !utf8.ValidString(s) {

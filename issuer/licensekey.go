@@ -10,7 +10,7 @@ import (
 // copied by hand has no look-alike characters.
 var keyEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-// licenseKeyBytes of randomness: 160 bits, above the 128 API.md requires.
+// licenseKeyBytes of randomness: 160 bits, above the 128 docs/API.md requires.
 const licenseKeyBytes = 20
 
 // newLicenseKey returns a key like LK-7KQ2-M3XD-...: 32 base32 characters

@@ -138,7 +138,7 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 	return out, created, err
 }
 
-// usable refuses licenses that cannot take a seat, in API.md's order.
+// usable refuses licenses that cannot take a seat, in docs/API.md's order.
 func usable(l store.License, now time.Time) error {
 	switch effectiveStatus(l, now) {
 	case store.StatusCancelled:

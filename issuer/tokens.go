@@ -9,7 +9,7 @@ import (
 	"github.com/licensedhq/licensed/verifier"
 )
 
-// token signs the claims of TOKENS.md for l as of now: an activation token
+// token signs the claims of docs/TOKENS.md for l as of now: an activation token
 // when a is given, else a license token. It returns "" when no token can be
 // issued because the license's expiry is not after now.
 func (s *Service) token(l store.License, a *store.Activation, now time.Time) (string, error) {

@@ -72,7 +72,7 @@ type Page[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// formatTime writes times as API.md wants them: UTC, whole seconds, Z.
+// formatTime writes times as docs/API.md wants them: UTC, whole seconds, Z.
 func formatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
 }

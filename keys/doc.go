@@ -5,4 +5,7 @@
 //
 // A database dump alone reveals no private key and no license key: both are
 // stored sealed with a key that exists only in the master key.
+//
+// The tokens these keys sign, and how products verify them against the
+// JWKS, are described in docs/TOKENS.md; the JWKS endpoint in docs/API.md.
 package keys

@@ -11,5 +11,6 @@
 // The contract that matters most: a change and the audit event that records
 // it commit in one transaction (InTx), and LockLicense serialises every
 // writer of one license, which is what keeps seat limits exact under any
-// concurrency, across processes.
+// concurrency, across processes. The behaviour clients see on top of it
+// (the same answer on every store) is docs/API.md.
 package store

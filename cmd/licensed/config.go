@@ -15,7 +15,7 @@ import (
 	"github.com/licensedhq/licensed/store/redis"
 )
 
-// Config is the configuration of every subcommand: API.md's table, each
+// Config is the configuration of every subcommand: docs/API.md's table, each
 // variable also a flag (flags win).
 type Config struct {
 	Addr            string

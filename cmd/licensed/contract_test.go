@@ -50,7 +50,7 @@ import (
 //     there only the response is held to the document.
 //   - A problem's request_id equals its X-Request-Id header.
 //
-// A server behaviour that disagrees with API.md (which the document follows)
+// A server behaviour that disagrees with docs/API.md (which the document follows)
 // fails the test that meets it. TestContractCheckerCatches
 // shows the checker failing each kind of mismatch.
 

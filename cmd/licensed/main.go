@@ -1,5 +1,7 @@
 // Command licensed is the license service: `licensed serve` runs it, the
-// other subcommands administer the same store (see `licensed help`).
+// other subcommands administer the same store (see `licensed help`). Its
+// HTTP contract and configuration are docs/API.md; the tokens it signs,
+// docs/TOKENS.md.
 package main
 
 import (

@@ -7,15 +7,16 @@ import (
 	"github.com/licensedhq/licensed/issuer/httpapi"
 )
 
-// version is the release, set at build time (make build: -ldflags
-// "-X main.version=..."). It is the one package variable of the command,
-// written only by the linker; empty means the module version from the
-// build info.
-var version string
+// version and commit are set at build time (make build: -ldflags
+// "-X main.version=... -X main.commit=..."). They are the only package
+// variables of the command, written only by the linker; empty means what
+// the build info says (the module version, the VCS revision go build
+// stamped).
+var version, commit string
 
 // buildVersion describes this binary: GET /version and `licensed version`.
 func buildVersion() httpapi.Version {
-	v := httpapi.Version{Version: version, Go: runtime.Version()}
+	v := httpapi.Version{Version: version, Commit: commit, Go: runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		if v.Version == "" {
@@ -37,6 +38,9 @@ func buildVersion() httpapi.Version {
 	}
 	if dirty && v.Commit != "" {
 		v.Commit += "-dirty"
+	}
+	if commit != "" {
+		v.Commit = commit
 	}
 	if v.Version == "" {
 		v.Version = "(devel)"

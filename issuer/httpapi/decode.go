@@ -18,7 +18,7 @@ import (
 	"github.com/licensedhq/licensed/issuer"
 )
 
-// maxBody is the largest request body API.md accepts.
+// maxBody is the largest request body docs/API.md accepts.
 const maxBody = 64 << 10
 
 var errBodyRequired = &issuer.Error{Code: issuer.CodeInvalidJSON, Detail: "a JSON object body is required"}

@@ -4,9 +4,9 @@
 //
 // Run holds the contract of store.Store as executable cases: lookups,
 // typed errors, transactions that commit or leave nothing, and the
-// concurrency rules of DESIGN.md (exact seat counts, one winner per
-// idempotency key). store/sqlite and store/postgres each run it. RunCache
-// and RunLimiter do the same for store.Cache and store.Limiter, which
+// concurrency rules the service relies on (exact seat counts, one winner
+// per idempotency key; see docs/API.md). store/sqlite and store/postgres
+// each run it. RunCache and RunLimiter do the same for store.Cache and store.Limiter, which
 // store/local and store/redis each run: generations that keep a fill read
 // before an invalidation out of the cache, under concurrency too; TTLs;
 // binary-safe values; GCRA bursts, refusals and refills, and no more than
