@@ -19,6 +19,7 @@ import (
 	"github.com/licensedhq/licensed/issuer"
 	"github.com/licensedhq/licensed/issuer/httpapi"
 	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/postgres"
 	"github.com/licensedhq/licensed/store/redis"
@@ -44,7 +45,7 @@ type Main struct {
 
 	log     *slog.Logger
 	store   store.Store
-	secrets *keys.Secrets
+	secrets *seal.Keyring
 	keys    *keys.Manager
 	service *issuer.Service
 	redis   *redis.Client
@@ -129,7 +130,8 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}()
 	m.startBackground()
-	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer())
+	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer(),
+		"master_key", m.secrets.ID(), "old_master_keys", m.secrets.IDs()[1:])
 	return nil
 }
 
@@ -143,17 +145,16 @@ func (m *Main) storeKind() string {
 	return "sqlite"
 }
 
-// openBackend opens and migrates the store and derives the secrets; the
-// admin subcommands share it with serve.
+// openBackend opens and migrates the store and loads the master keys
+// (loadKeyring: which needs the store, to know whether a key may be
+// created and that the key opens what it holds); the admin subcommands
+// share it with serve.
 func (m *Main) openBackend(ctx context.Context) error {
 	if m.log == nil {
 		m.log = newLogger(m.Stderr, m.Config.LogLevel)
 	}
-	master, err := m.masterKey()
+	keyCfg, err := m.keyConfig()
 	if err != nil {
-		return err
-	}
-	if m.secrets, err = keys.NewSecrets(master); err != nil {
 		return err
 	}
 	if m.store, err = m.openStore(ctx); err != nil {
@@ -162,6 +163,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 	if _, err := m.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if m.secrets, err = m.loadKeyring(ctx, m.store, keyCfg); err != nil {
+		return err
+	}
 	opts := []keys.Option{keys.WithPublishDelay(m.Config.KeyPublishDelay)}
 	if m.now != nil {
 		opts = append(opts, keys.WithClock(m.now))
@@ -169,23 +173,6 @@ func (m *Main) openBackend(ctx context.Context) error {
 	m.keys = keys.NewManager(m.store, m.secrets, opts...)
 	m.service = issuer.New(issuer.Config{Store: m.store, Keys: m.keys, Secrets: m.secrets, Issuer: m.Config.issuer(), Now: m.now})
 	return nil
-}
-
-func (m *Main) masterKey() ([]byte, error) {
-	if m.Config.MasterKey != "" {
-		k, err := keys.ParseMasterKey(m.Config.MasterKey)
-		if err != nil {
-			return nil, fmt.Errorf("LICENSED_MASTER_KEY: %w", err)
-		}
-		return k, nil
-	}
-	if m.Config.postgres() {
-		return nil, errors.New("LICENSED_MASTER_KEY is required with PostgreSQL: 32 bytes in base64, e.g. from `openssl rand -base64 32`; keep it safe, it decrypts the signing and license keys")
-	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return nil, err
-	}
-	return keys.LoadOrCreateMasterKey(m.Config.DataDir)
 }
 
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {

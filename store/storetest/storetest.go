@@ -64,6 +64,8 @@ var cases = []testCase{
 	{"ConcurrentEnsureCustomer", testConcurrentEnsureCustomer},
 	{"TimesAtMicroseconds", testTimes},
 	{"PingAndMigrate", testPingAndMigrate},
+	{"Tenancy", testTenancy},
+	{"SealedValues", testSealedValues},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
@@ -138,7 +140,7 @@ func (f *fixture) license(k store.LicenseKey, p store.Product, seats int) store.
 	l := store.License{ID: newID(), LicenseKeyID: k.ID, BrandID: p.BrandID, ProductID: p.ID,
 		Status: store.StatusActive, Seats: seats, CreatedAt: f.now, UpdatedAt: f.now}
 	f.tx(func(tx store.Tx) error { return tx.CreateLicense(f.ctx, l) })
-	got, err := f.s.LicenseByID(f.ctx, l.ID)
+	got, err := f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	return got
 }
