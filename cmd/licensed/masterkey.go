@@ -129,7 +129,7 @@ func (m *Main) wrongMasterKey(mis *seal.MismatchError) error {
 		source = m.keyPath(seal.MasterKeyFile)
 	}
 	return fmt.Errorf("the master key does not open the store's secrets: %v.\n"+
-		"The loaded key (from %s) is not the one the store was sealed under.\n%s"+
+		"The loaded key (from %s) is not the one the store was sealed under.\n%s\n"+
 		"During a master key rotation, keep the previous key in LICENSED_MASTER_KEY_OLD (or %s) until `licensed keys rotate-master` reports nothing remaining.",
 		mis, source, m.restoreHelp(mis.SealedUnder), m.keyPath(seal.OldMasterKeyFile))
 }
@@ -144,7 +144,7 @@ func (m *Main) restoreHelp(ids []string) string {
 	}
 	fmt.Fprintf(&b, "  - look in the backups of %s (master.key is kept beside licensed.db), in your secret manager, and wherever the key was put when the service was set up;\n", m.keyPath(""))
 	b.WriteString("  - check a candidate with `LICENSED_MASTER_KEY=<candidate> licensed keys master-id`, which prints its id.\n")
-	b.WriteString("Without it the signing keys and the license keys in the store cannot be read: no token can be signed and no license key shown again.\n")
+	b.WriteString("Without it the signing keys and the license keys in the store cannot be read: no token can be signed and no license key shown again.")
 	return b.String()
 }
 
