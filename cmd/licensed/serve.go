@@ -21,6 +21,7 @@ import (
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
+	"github.com/licensedhq/licensed/store/deadline"
 	"github.com/licensedhq/licensed/store/postgres"
 	"github.com/licensedhq/licensed/store/redis"
 	"github.com/licensedhq/licensed/store/sqlite"
@@ -175,17 +176,31 @@ func (m *Main) openBackend(ctx context.Context) error {
 	return nil
 }
 
+// openStore opens the configured store with every call bounded by
+// LICENSED_DB_TIMEOUT (store/deadline), and the database told the same
+// bound where it can be (PostgreSQL's statement and lock timeouts,
+// SQLite's busy timeout).
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {
+	if m.Config.DBTimeout <= 0 {
+		return nil, usagef("LICENSED_DB_TIMEOUT must be positive, e.g. 5s")
+	}
+	var st store.Store
+	var err error
 	switch {
 	case m.Config.postgres():
-		return postgres.Open(ctx, m.Config.DatabaseURL)
+		st, err = postgres.Open(ctx, m.Config.DatabaseURL, postgres.WithTimeout(m.Config.DBTimeout))
 	case m.Config.DatabaseURL != "":
 		return nil, fmt.Errorf("LICENSED_DATABASE_URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite store)")
+	default:
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return nil, err
+		}
+		st, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "licensed.db"), sqlite.WithBusyTimeout(m.Config.DBTimeout))
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "licensed.db"))
+	return deadline.Wrap(st, m.Config.DBTimeout), nil
 }
 
 func (m *Main) startBackground() {

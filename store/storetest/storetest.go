@@ -20,7 +20,8 @@ import (
 //
 // Some cases reach past the Store interface to the database itself (to
 // show that it, not only the Go code, refuses changes to audit events), so
-// the store must also have a method DB() *sql.DB returning its database.
+// the store must also have a method DB() *sql.DB returning its database,
+// or wrap one that has, with a method Unwrap() store.Store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,14 +178,21 @@ func (f *fixture) event(brandID, licenseID, action string) store.AuditEvent {
 		Data: json.RawMessage(`{"k": "v"}`)}
 }
 
-// rawDB is the database under the store.
+// rawDB is the database under the store (and under any wrapper of it
+// that has an Unwrap method).
 func (f *fixture) rawDB() *sql.DB {
 	f.t.Helper()
-	d, ok := f.s.(interface{ DB() *sql.DB })
-	if !ok {
-		f.t.Fatalf("%T has no DB() *sql.DB method; the suite needs it to reach the database", f.s)
+	s := f.s
+	for {
+		if d, ok := s.(interface{ DB() *sql.DB }); ok {
+			return d.DB()
+		}
+		w, ok := s.(interface{ Unwrap() store.Store })
+		if !ok {
+			f.t.Fatalf("%T has no DB() *sql.DB method; the suite needs it to reach the database", f.s)
+		}
+		s = w.Unwrap()
 	}
-	return d.DB()
 }
 
 func (f *fixture) ok(err error) {
