@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -35,7 +36,8 @@ var dialect = sqldb.Dialect{
 // Store is a store.Store on a pgx pool.
 type Store struct {
 	*sqldb.Store
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	migrateCfg *pgx.ConnConfig
 }
 
 // Option configures Open.
@@ -74,11 +76,15 @@ func Open(ctx context.Context, url string, opts ...Option) (store.Store, error) 
 			cfg.ConnConfig.ConnectTimeout = o.timeout
 		}
 	}
+	// Migrations run on connections of their own without the timeouts: a
+	// schema change on a large table may take longer than any request.
+	migrateCfg := cfg.ConnConfig.Copy()
 	if o.timeout > 0 {
 		ms := strconv.FormatInt(max(o.timeout.Milliseconds(), 1), 10)
 		for _, p := range []string{"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"} {
 			if _, set := cfg.ConnConfig.RuntimeParams[p]; !set {
 				cfg.ConnConfig.RuntimeParams[p] = ms
+				migrateCfg.RuntimeParams[p] = "0"
 			}
 		}
 	}
@@ -93,12 +99,28 @@ func Open(ctx context.Context, url string, opts ...Option) (store.Store, error) 
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	s := &Store{Store: sqldb.New(dialect, sqlDB, sqlDB), pool: pool}
+	s := &Store{Store: sqldb.New(dialect, sqlDB, sqlDB), pool: pool, migrateCfg: migrateCfg}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
+}
+
+// Migrate applies the migrations over connections of its own, on which
+// none of WithTimeout's server-side timeouts apply.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	db := stdlib.OpenDB(*s.migrateCfg)
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	n, err := migrations.Apply(ctx, db, migrations.Postgres)
+	if err != nil {
+		if kind := classify(err); kind != nil {
+			return n, fmt.Errorf("migrate: %w: %w", kind, err)
+		}
+		return n, fmt.Errorf("migrate: %w", err)
+	}
+	return n, nil
 }
 
 // Close closes the database/sql handle, then the pool under it.

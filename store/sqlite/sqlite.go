@@ -127,10 +127,15 @@ func classify(err error) error {
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return store.ErrNotFound
 	}
-	switch {
-	case busy(err), // the lock stayed taken past the busy timeout
-		e.Code()&0xff == sqlite3.SQLITE_CANTOPEN,
-		e.Code()&0xff == sqlite3.SQLITE_INTERRUPT: // the call's context ended
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_INTERRUPT, // the call's context ended
+		sqlite3.SQLITE_FULL,      // the disk is full
+		sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_NOMEM:
+		return store.ErrUnavailable
+	}
+	if busy(err) { // the lock stayed taken past the busy timeout
 		return store.ErrUnavailable
 	}
 	return nil
