@@ -26,8 +26,10 @@ import (
 // 2xx or 503 with Retry-After (never 500, never a hung request), and what
 // was acknowledged is exactly what is in the database.
 
-// drillTimeout is LICENSED_DB_TIMEOUT in the drills: short, so that they
-// do not wait long, and long enough for a loaded machine's healthy calls.
+// drillTimeout is LICENSED_DB_TIMEOUT in the drills that wait for it (a
+// stalled or locked database): short, so that they do not wait long. A
+// healthy call on a loaded machine may take longer too; the drills accept a
+// 503 for it, as they must for any outage.
 const drillTimeout = "1s"
 
 // behindProxy points env's PostgreSQL through a proxy the test can break,
@@ -44,7 +46,6 @@ func behindProxy(t *testing.T, env map[string]string) *storetest.Proxy {
 	q.Set("sslmode", "disable")
 	u.RawQuery = q.Encode()
 	env["LICENSED_DATABASE_URL"] = u.String()
-	env["LICENSED_DB_TIMEOUT"] = drillTimeout
 	return p
 }
 
@@ -194,26 +195,46 @@ func TestSQLiteLockedPastDeadline(t *testing.T) {
 	body := map[string]any{"customer_email": "jane@example.com", "product": "rankmath-pro"}
 	expectOutage(t, s.call(t, "POST", "/v1/licenses", rm.writeKey, body, "Idempotency-Key", "k"))
 	release()
-	expect(t, s.call(t, "POST", "/v1/licenses", rm.writeKey, body, "Idempotency-Key", "k"), 201, "")
+	retryUntilCreated(t, s, rm, body, "k")
 	if n := s.licenseRows(t, "rankmath"); n != 1 {
 		t.Fatalf("%d licenses, want 1", n)
 	}
 }
 
+// retryUntilCreated retries a provisioning as a brand would, through 503s,
+// until it is acknowledged.
+func retryUntilCreated(t *testing.T, s *testServer, tn tenant, body map[string]any, idemKey string) response {
+	t.Helper()
+	for range 100 {
+		r := s.call(t, "POST", "/v1/licenses", tn.writeKey, body, "Idempotency-Key", idemKey)
+		if r.status != 503 {
+			expect(t, r, 201, "")
+			return r
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no 201 after 100 retries")
+	return response{}
+}
+
 // holdSQLiteLock takes the write lock of env's SQLite file from a
-// connection of its own, as another process would, until release.
+// connection of its own, as another process would, until release. It may
+// run off the test's goroutine: failures are reported, not fatal.
 func holdSQLiteLock(t *testing.T, env map[string]string) (release func()) {
 	t.Helper()
 	db, err := sql.Open("sqlite", env["LICENSED_DATA_DIR"]+"/licensed.db?_pragma=busy_timeout(10000)")
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("open the SQLite file: %v", err)
+		return func() {}
 	}
 	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
 	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
+	if err != nil {
+		t.Errorf("take the SQLite write lock: %v", err)
+		db.Close()
+		return func() {}
 	}
 	var once sync.Once
 	release = func() {
@@ -239,11 +260,13 @@ func (st *loadStats) String() string {
 
 // provisionLoad provisions ops licenses from workers goroutines, each with
 // its own Idempotency-Key, retrying on 503 as a brand would, while disrupt
-// breaks the database (it gets the count of acknowledged provisionings so
-// far, and must return when it is done). It returns the license id each op
-// was finally acknowledged with. Every request must return: the client
-// waits a generous minute, then the test fails as hung.
-func provisionLoad(t *testing.T, s *testServer, tn tenant, ops, workers int, disrupt func(acked func() int64)) ([]string, *loadStats) {
+// breaks the database. disrupt gets the count of acknowledged
+// provisionings so far, and between, which runs a function while no request
+// is in flight (for breaking what in-flight requests would otherwise keep
+// busy); it must return when it is done. provisionLoad returns the license
+// id each op was finally acknowledged with. Every request must return: the
+// client waits a generous minute, then the test fails as hung.
+func provisionLoad(t *testing.T, s *testServer, tn tenant, ops, workers int, disrupt func(acked func() int64, between func(func()))) ([]string, *loadStats) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Minute}
 	stats := &loadStats{}
@@ -251,10 +274,16 @@ func provisionLoad(t *testing.T, s *testServer, tn tenant, ops, workers int, dis
 	var acked atomic.Int64
 	next := atomic.Int64{}
 	var wg sync.WaitGroup
+	var inFlight sync.RWMutex
+	between := func(fn func()) {
+		inFlight.Lock()
+		defer inFlight.Unlock()
+		fn()
+	}
 	disrupted := make(chan struct{})
 	go func() {
 		defer close(disrupted)
-		disrupt(acked.Load)
+		disrupt(acked.Load, between)
 	}()
 	for range workers {
 		wg.Go(func() {
@@ -274,7 +303,9 @@ func provisionLoad(t *testing.T, s *testServer, tn tenant, ops, workers int, dis
 					req.Header.Set("Authorization", "Bearer "+tn.writeKey)
 					req.Header.Set("Idempotency-Key", fmt.Sprintf("op-%d", op))
 					stats.requests.Add(1)
+					inFlight.RLock()
 					res, err := client.Do(req)
+					inFlight.RUnlock()
 					if err != nil {
 						t.Errorf("op %d: the request did not return: %v", op, err)
 						return
@@ -348,10 +379,11 @@ func checkLoad(t *testing.T, s *testServer, brand string, ids []string, stats *l
 func TestStalledPostgresUnderLoad(t *testing.T) {
 	eachPostgresShape(t, func(t *testing.T, env map[string]string) {
 		proxy := behindProxy(t, env)
+		env["LICENSED_DB_TIMEOUT"] = drillTimeout
 		s := serve(t, env)
 		rm := newTenant(t, env, "rankmath", 1)
 		const ops = 60
-		ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64) {
+		ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64, _ func(func())) {
 			for _, at := range []int64{10, 35} {
 				waitFor(func() bool { return acked() >= at })
 				proxy.Stall()
@@ -372,11 +404,12 @@ func TestStalledPostgresUnderLoad(t *testing.T) {
 func TestCutPostgresUnderLoad(t *testing.T) {
 	eachPostgresShape(t, func(t *testing.T, env map[string]string) {
 		proxy := behindProxy(t, env)
+		env["LICENSED_DB_TIMEOUT"] = drillTimeout
 		s := serve(t, env)
 		rm := newTenant(t, env, "rankmath", 1)
 		const ops = 60
 		var lost int
-		ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64) {
+		ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64, _ func(func())) {
 			for _, at := range []int64{5, 15, 25, 35, 45} {
 				waitFor(func() bool { return acked() >= at })
 				select {
@@ -408,10 +441,13 @@ func TestLockedSQLiteUnderLoad(t *testing.T) {
 	s := serve(t, env)
 	rm := newTenant(t, env, "rankmath", 1)
 	const ops = 60
-	ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64) {
+	ids, stats := provisionLoad(t, s, rm, ops, 8, func(acked func() int64, between func(func())) {
 		for _, at := range []int64{10, 35} {
 			waitFor(func() bool { return acked() >= at })
-			release := holdSQLiteLock(t, env)
+			// Taken between requests: the server's writers, queued on its
+			// one write connection, would otherwise keep the lock busy.
+			var release func()
+			between(func() { release = holdSQLiteLock(t, env) })
 			time.Sleep(3 * time.Second)
 			release()
 		}
