@@ -38,8 +38,9 @@ Usage:
 
 Every subcommand takes the store configuration of serve (--data-dir,
 --database-url, --master-key, --master-key-old, --db-timeout, or their
-LICENSED_* variables), applies pending migrations, and prints JSON on stdout.
-'licensed <subcommand> -h' lists flags.
+LICENSED_* variables), applies pending migrations, and prints JSON on stdout
+('keys master-id' alone touches no store). 'licensed <subcommand> -h' lists
+flags.
 
 The master key (LICENSED_MASTER_KEY, or data/master.key on the embedded
 default) seals the signing keys and license keys: back it up apart from the
