@@ -6,15 +6,6 @@ import (
 	"testing"
 )
 
-// eachShape runs fn on SQLite, PostgreSQL, and PostgreSQL with Redis.
-func eachShape(t *testing.T, fn func(t *testing.T, env map[string]string)) {
-	eachBackend(t, fn)
-	t.Run("postgres+redis", func(t *testing.T) {
-		t.Parallel()
-		fn(t, redisEnv(t))
-	})
-}
-
 // TestNotActivatedGetsNoToken: an instance that holds no seat gets no
 // token, whatever the license's status; a seated one and a validation
 // without instance still do.
