@@ -40,6 +40,15 @@ type Queries interface {
 	BrandByID(ctx context.Context, id string) (Brand, error)
 	BrandBySlug(ctx context.Context, slug string) (Brand, error)
 	ProductBySlug(ctx context.Context, brandID, slug string) (Product, error)
+	// ProductByID is a product of the brand; another brand's is ErrNotFound.
+	ProductByID(ctx context.Context, brandID, id string) (Product, error)
+	// Products lists the products of one brand in id order (creation
+	// order), one page at a time.
+	Products(ctx context.Context, f ProductFilter) ([]Product, error)
+	// ProductsWithActivationTTL lists the products of every brand whose
+	// activations expire (Policy.ActivationTTL > 0): what the activation
+	// sweeper works through. It is a system read, across brands by design.
+	ProductsWithActivationTTL(ctx context.Context) ([]Product, error)
 	// MaxTokenTTL is the longest token_ttl of any product (0 when there is
 	// none): the longest a retired signing key must stay published.
 	MaxTokenTTL(ctx context.Context) (time.Duration, error)
@@ -65,6 +74,14 @@ type Queries interface {
 	// SearchLicenses lists the licenses of a customer email, ordered by id:
 	// of one brand, or of every brand when the filter says so explicitly.
 	SearchLicenses(ctx context.Context, f LicenseFilter) ([]License, error)
+	// ListLicenses lists one brand's licenses newest first (id order,
+	// descending: ids are UUIDv7), narrowed by product, effective status
+	// and expiry, one page at a time.
+	ListLicenses(ctx context.Context, f LicenseListFilter) ([]License, error)
+	// StaleActivationLicenses lists, in id order, up to limit licenses of
+	// a product that have a live activation last seen before seenBefore:
+	// the licenses whose seats the activation sweeper releases.
+	StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, limit int) ([]LicenseRef, error)
 
 	// ActivationByID is an activation of a license of the brand.
 	ActivationByID(ctx context.Context, brandID, id string) (Activation, error)
@@ -72,6 +89,8 @@ type Queries interface {
 	LiveActivation(ctx context.Context, brandID, licenseID, instance string) (Activation, error)
 	// LiveActivations lists the seats in use, oldest first.
 	LiveActivations(ctx context.Context, brandID, licenseID string) ([]Activation, error)
+	// CountLiveActivations counts every live activation, free ones
+	// included (License.SeatsUsed counts the others).
 	CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error)
 
 	// AuditEvents lists a brand's events newest first. brandID is
@@ -94,6 +113,9 @@ type Tx interface {
 
 	CreateBrand(ctx context.Context, b Brand) error
 	CreateProduct(ctx context.Context, p Product) error
+	// UpdateProduct writes name, default seats, token TTL and policy of a
+	// product of p.BrandID; ErrNotFound when there is none.
+	UpdateProduct(ctx context.Context, p Product) error
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	// TouchAPIKey records a use of the key.
@@ -129,6 +151,12 @@ type Tx interface {
 	TouchActivation(ctx context.Context, id, instanceName string, at time.Time) error
 	// Deactivate ends a live activation; ErrNotFound when it is not live.
 	Deactivate(ctx context.Context, id string, at time.Time) error
+	// ExpireActivations ends, at at, every live activation of a license of
+	// the brand that was last seen before seenBefore, and returns what it
+	// ended (DeactivatedAt set). It changes each row only if it still is
+	// live and unseen when written, so that of two transactions racing on
+	// one activation exactly one ends it and reports it.
+	ExpireActivations(ctx context.Context, brandID, licenseID string, seenBefore, at time.Time) ([]Activation, error)
 
 	// AppendAuditEvent adds an event; events are never changed or deleted.
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
@@ -172,7 +200,30 @@ type Product struct {
 	Name         string
 	DefaultSeats int
 	TokenTTL     time.Duration // stored in whole seconds
+	Policy       Policy
 	CreatedAt    time.Time
+}
+
+// Policy is what a product decides for every license of it beyond seats
+// and token lifetime.
+type Policy struct {
+	// FreeInstances are host patterns whose activations take no seat;
+	// never nil when read.
+	FreeInstances []string
+	// MaxFreeActivations caps a license's live free activations.
+	MaxFreeActivations int
+	// GraceDays after a license's expiry it stays usable.
+	GraceDays int
+	// ActivationTTL releases an activation not seen for that long; 0:
+	// never. Stored in whole seconds.
+	ActivationTTL time.Duration
+}
+
+// ProductFilter selects one page of a brand's products.
+type ProductFilter struct {
+	BrandID string // required
+	AfterID string // cursor: ids greater than this
+	Limit   int    // 0: no limit
 }
 
 // APIKey authenticates a brand server (BrandID set) or the platform (nil).
@@ -236,10 +287,36 @@ type License struct {
 	BrandSlug     string
 	ProductSlug   string
 	TokenTTL      time.Duration
+	Policy        Policy // the product's
 	CustomerEmail string
 	KeyCiphertext []byte
 	KeyHint       string
-	SeatsUsed     int
+	// SeatsUsed counts the live activations that hold a seat; FreeUsed the
+	// live free ones, which hold none.
+	SeatsUsed int
+	FreeUsed  int
+}
+
+// LicenseRef names a license and what scopes and caches it.
+type LicenseRef struct {
+	ID           string
+	BrandID      string
+	LicenseKeyID string
+}
+
+// LicenseListFilter selects one page of a brand's licenses, newest first.
+type LicenseListFilter struct {
+	BrandID   string // required
+	ProductID string // "" for every product
+	// Status is an effective status ("" for any): StatusActive and
+	// StatusExpired tell active licenses apart by their expiry at Now.
+	Status Status
+	Now    time.Time
+	// ExpiresBefore, when set, keeps licenses that expire before it
+	// (never a perpetual one).
+	ExpiresBefore *time.Time
+	BeforeID      string // cursor: ids less than this
+	Limit         int    // 0: no limit
 }
 
 // LicenseFilter selects licenses of one customer email, of one brand or,
@@ -262,6 +339,8 @@ type Activation struct {
 	CreatedAt     time.Time
 	LastSeenAt    time.Time
 	DeactivatedAt *time.Time
+	// Free activations (a staging or local site) hold no seat.
+	Free bool
 }
 
 // Actor types of audit events.

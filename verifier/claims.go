@@ -20,22 +20,26 @@ const (
 	StatusExpired   = "expired"
 )
 
-// Claims of a license token (TOKENS.md). The server marshals this very
+// Claims of a license token (docs/TOKENS.md). The server marshals this very
 // struct to sign tokens, so the JSON names are the contract.
 type Claims struct {
-	Issuer        string   `json:"iss"`
-	Subject       string   `json:"sub"` // license id
-	Audience      string   `json:"aud"` // "brand/product"
-	IssuedAt      int64    `json:"iat"`
-	NotBefore     int64    `json:"nbf"`
-	Expiry        int64    `json:"exp"`
-	ID            string   `json:"jti"`
-	Status        string   `json:"status"`
-	LicenseExpiry *int64   `json:"license_exp,omitempty"`
-	Seats         int      `json:"seats"`
-	Entitlements  []string `json:"entitlements"`
-	Instance      string   `json:"instance,omitempty"`
-	ActivationID  string   `json:"activation_id,omitempty"`
+	Issuer        string `json:"iss"`
+	Subject       string `json:"sub"` // license id
+	Audience      string `json:"aud"` // "brand/product"
+	IssuedAt      int64  `json:"iat"`
+	NotBefore     int64  `json:"nbf"`
+	Expiry        int64  `json:"exp"`
+	ID            string `json:"jti"`
+	Status        string `json:"status"`
+	LicenseExpiry *int64 `json:"license_exp,omitempty"`
+	// GraceUntil ends the license's grace period (license_exp plus the
+	// product's grace days): until then an expired license stays usable,
+	// and the product should nag (InGrace).
+	GraceUntil   *int64   `json:"grace_until,omitempty"`
+	Seats        int      `json:"seats"`
+	Entitlements []string `json:"entitlements"`
+	Instance     string   `json:"instance,omitempty"`
+	ActivationID string   `json:"activation_id,omitempty"`
 }
 
 // Has reports whether the license grants the entitlement.

@@ -7,17 +7,17 @@ import (
 	"github.com/licensedhq/licensed/store"
 )
 
-const activationCols = "id, license_id, instance, instance_name, created_at, last_seen_at, deactivated_at"
+const activationCols = "id, license_id, instance, instance_name, created_at, last_seen_at, deactivated_at, free"
 
 // activationOfBrand reads activations through their license, whose brand
 // is the tenancy filter: activations have no brand of their own.
-const activationOfBrand = `SELECT a.id, a.license_id, a.instance, a.instance_name, a.created_at, a.last_seen_at, a.deactivated_at
+const activationOfBrand = `SELECT a.id, a.license_id, a.instance, a.instance_name, a.created_at, a.last_seen_at, a.deactivated_at, a.free
 FROM activations a JOIN licenses l ON l.id = a.license_id
 WHERE l.brand_id = $1 AND `
 
 func activationFields(a *store.Activation) []any {
 	return []any{&a.ID, &a.LicenseID, &a.Instance, &a.InstanceName,
-		timeCol{&a.CreatedAt}, timeCol{&a.LastSeenAt}, nullTimeCol{&a.DeactivatedAt}}
+		timeCol{&a.CreatedAt}, timeCol{&a.LastSeenAt}, nullTimeCol{&a.DeactivatedAt}, &a.Free}
 }
 
 func (r queries) ActivationByID(ctx context.Context, brandID, id string) (store.Activation, error) {
@@ -54,8 +54,8 @@ func (r queries) CountLiveActivations(ctx context.Context, brandID, licenseID st
 }
 
 func (t *tx) CreateActivation(ctx context.Context, a store.Activation) error {
-	return t.insert(ctx, "create activation", "INSERT INTO activations ("+activationCols+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		a.ID, a.LicenseID, a.Instance, a.InstanceName, ts(a.CreatedAt), ts(a.LastSeenAt), tsOrNull(a.DeactivatedAt))
+	return t.insert(ctx, "create activation", "INSERT INTO activations ("+activationCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		a.ID, a.LicenseID, a.Instance, a.InstanceName, ts(a.CreatedAt), ts(a.LastSeenAt), tsOrNull(a.DeactivatedAt), a.Free)
 }
 
 func (t *tx) TouchActivation(ctx context.Context, id, instanceName string, at time.Time) error {
@@ -67,4 +67,18 @@ func (t *tx) TouchActivation(ctx context.Context, id, instanceName string, at ti
 func (t *tx) Deactivate(ctx context.Context, id string, at time.Time) error {
 	return t.change(ctx, "deactivate", store.ErrNotFound,
 		"UPDATE activations SET deactivated_at = $1 WHERE id = $2 AND deactivated_at IS NULL", ts(at), id)
+}
+
+// ExpireActivations is one conditional UPDATE: on PostgreSQL a row another
+// transaction ended meanwhile is re-checked after that transaction commits
+// and no longer matches (deactivated_at is set), so it is neither ended
+// again nor reported; on SQLite write transactions do not overlap.
+func (t *tx) ExpireActivations(ctx context.Context, brandID, licenseID string, seenBefore, at time.Time) ([]store.Activation, error) {
+	if err := needBrand("expire activations", brandID); err != nil {
+		return nil, err
+	}
+	return list(ctx, t.queries, "expire activations", activationFields, `UPDATE activations SET deactivated_at = $1
+		WHERE license_id = $2 AND deactivated_at IS NULL AND last_seen_at < $3
+		AND license_id IN (SELECT id FROM licenses WHERE brand_id = $4)
+		RETURNING `+activationCols, ts(at), licenseID, ts(seenBefore), brandID)
 }

@@ -26,15 +26,44 @@ func (t *tx) CreateBrand(ctx context.Context, b store.Brand) error {
 		b.ID, b.Slug, b.Name, ts(b.CreatedAt))
 }
 
-const productCols = "id, brand_id, slug, name, default_seats, token_ttl_seconds, created_at"
+const productCols = "id, brand_id, slug, name, default_seats, token_ttl_seconds, " +
+	"free_instances, max_free_activations, grace_days, activation_ttl_seconds, created_at"
 
 func productFields(p *store.Product) []any {
-	return []any{&p.ID, &p.BrandID, &p.Slug, &p.Name, &p.DefaultSeats, secondsCol{&p.TokenTTL}, timeCol{&p.CreatedAt}}
+	return []any{&p.ID, &p.BrandID, &p.Slug, &p.Name, &p.DefaultSeats, secondsCol{&p.TokenTTL},
+		listCol{&p.Policy.FreeInstances}, &p.Policy.MaxFreeActivations, &p.Policy.GraceDays, secondsCol{&p.Policy.ActivationTTL},
+		timeCol{&p.CreatedAt}}
 }
 
 func (r queries) ProductBySlug(ctx context.Context, brandID, slug string) (store.Product, error) {
 	return get(ctx, r, "product by slug", productFields,
 		"SELECT "+productCols+" FROM products WHERE brand_id = $1 AND slug = $2", brandID, slug)
+}
+
+func (r queries) ProductByID(ctx context.Context, brandID, id string) (store.Product, error) {
+	if err := needBrand("product by id", brandID); err != nil {
+		return store.Product{}, err
+	}
+	return get(ctx, r, "product by id", productFields,
+		"SELECT "+productCols+" FROM products WHERE brand_id = $1 AND id = $2", brandID, id)
+}
+
+func (r queries) Products(ctx context.Context, f store.ProductFilter) ([]store.Product, error) {
+	if err := needBrand("products", f.BrandID); err != nil {
+		return nil, err
+	}
+	var w where
+	w.and("brand_id = ?", f.BrandID)
+	if f.AfterID != "" {
+		w.and("id > ?", f.AfterID)
+	}
+	q := "SELECT " + productCols + " FROM products" + w.String() + " ORDER BY id" + w.limit(f.Limit)
+	return list(ctx, r, "products", productFields, q, w.args...)
+}
+
+func (r queries) ProductsWithActivationTTL(ctx context.Context) ([]store.Product, error) {
+	return list(ctx, r, "products with activation ttl", productFields,
+		"SELECT "+productCols+" FROM products WHERE activation_ttl_seconds > 0 ORDER BY id")
 }
 
 func (r queries) MaxTokenTTL(ctx context.Context) (time.Duration, error) {
@@ -44,9 +73,23 @@ func (r queries) MaxTokenTTL(ctx context.Context) (time.Duration, error) {
 }
 
 func (t *tx) CreateProduct(ctx context.Context, p store.Product) error {
-	return t.insert(ctx, "create product", "INSERT INTO products ("+productCols+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		p.ID, p.BrandID, p.Slug, p.Name, p.DefaultSeats, int64(p.TokenTTL/time.Second), ts(p.CreatedAt))
+	return t.insert(ctx, "create product", "INSERT INTO products ("+productCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		p.ID, p.BrandID, p.Slug, p.Name, p.DefaultSeats, seconds(p.TokenTTL),
+		jsonList(p.Policy.FreeInstances), p.Policy.MaxFreeActivations, p.Policy.GraceDays, seconds(p.Policy.ActivationTTL), ts(p.CreatedAt))
 }
+
+func (t *tx) UpdateProduct(ctx context.Context, p store.Product) error {
+	return t.change(ctx, "update product", store.ErrNotFound, `UPDATE products
+		SET name = $1, default_seats = $2, token_ttl_seconds = $3,
+			free_instances = $4, max_free_activations = $5, grace_days = $6, activation_ttl_seconds = $7
+		WHERE id = $8 AND brand_id = $9`,
+		p.Name, p.DefaultSeats, seconds(p.TokenTTL),
+		jsonList(p.Policy.FreeInstances), p.Policy.MaxFreeActivations, p.Policy.GraceDays, seconds(p.Policy.ActivationTTL),
+		p.ID, p.BrandID)
+}
+
+// seconds is a duration in whole seconds, as durations are stored.
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
 const apiKeyCols = "id, brand_id, name, prefix, secret_hash, scopes, created_at, last_used_at, revoked_at"
 

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/licensedhq/licensed/store"
 )
@@ -53,8 +54,11 @@ func (t *tx) CreateLicenseKey(ctx context.Context, k store.LicenseKey) error {
 // around it, and its seats in use.
 const licenseSelect = `SELECT l.id, l.license_key_id, l.brand_id, l.product_id, l.status, l.seats,
 	l.expires_at, l.entitlements, l.metadata, l.version, l.created_at, l.updated_at,
-	b.slug, p.slug, p.token_ttl_seconds, c.email, k.key_ciphertext, k.key_hint,
-	(SELECT COUNT(*) FROM activations a WHERE a.license_id = l.id AND a.deactivated_at IS NULL)
+	b.slug, p.slug, p.token_ttl_seconds,
+	p.free_instances, p.max_free_activations, p.grace_days, p.activation_ttl_seconds,
+	c.email, k.key_ciphertext, k.key_hint,
+	(SELECT COUNT(*) FROM activations a WHERE a.license_id = l.id AND a.deactivated_at IS NULL AND NOT a.free),
+	(SELECT COUNT(*) FROM activations a WHERE a.license_id = l.id AND a.deactivated_at IS NULL AND a.free)
 FROM licenses l
 JOIN brands b ON b.id = l.brand_id
 JOIN products p ON p.id = l.product_id
@@ -65,8 +69,10 @@ func licenseFields(l *store.License) []any {
 	return []any{&l.ID, &l.LicenseKeyID, &l.BrandID, &l.ProductID, &l.Status, &l.Seats,
 		nullTimeCol{&l.ExpiresAt}, listCol{&l.Entitlements}, jsonCol{&l.Metadata, "{}"}, &l.Version,
 		timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt},
-		&l.BrandSlug, &l.ProductSlug, secondsCol{&l.TokenTTL}, &l.CustomerEmail, &l.KeyCiphertext, &l.KeyHint,
-		&l.SeatsUsed}
+		&l.BrandSlug, &l.ProductSlug, secondsCol{&l.TokenTTL},
+		listCol{&l.Policy.FreeInstances}, &l.Policy.MaxFreeActivations, &l.Policy.GraceDays, secondsCol{&l.Policy.ActivationTTL},
+		&l.CustomerEmail, &l.KeyCiphertext, &l.KeyHint,
+		&l.SeatsUsed, &l.FreeUsed}
 }
 
 func (r queries) LicenseByID(ctx context.Context, brandID, id string) (store.License, error) {
@@ -107,6 +113,52 @@ func (r queries) SearchLicenses(ctx context.Context, f store.LicenseFilter) ([]s
 	}
 	q := licenseSelect + w.String() + " ORDER BY l.id" + w.limit(f.Limit)
 	return list(ctx, r, "search licenses", licenseFields, q, w.args...)
+}
+
+// ListLicenses filters by effective status in SQL, by the same rule as
+// the service: an active license whose expiry is not after Now is expired.
+func (r queries) ListLicenses(ctx context.Context, f store.LicenseListFilter) ([]store.License, error) {
+	if err := needBrand("list licenses", f.BrandID); err != nil {
+		return nil, err
+	}
+	var w where
+	w.and("l.brand_id = ?", f.BrandID)
+	if f.ProductID != "" {
+		w.and("l.product_id = ?", f.ProductID)
+	}
+	switch f.Status {
+	case "":
+	case store.StatusActive:
+		w.and("l.status = 'active' AND (l.expires_at IS NULL OR l.expires_at > ?)", ts(f.Now))
+	case store.StatusExpired:
+		w.and("l.status = 'active' AND l.expires_at <= ?", ts(f.Now))
+	case store.StatusSuspended, store.StatusCancelled:
+		w.and("l.status = ?", string(f.Status))
+	default:
+		return nil, fmt.Errorf("list licenses: unknown status %q", f.Status)
+	}
+	if (f.Status == store.StatusActive || f.Status == store.StatusExpired) && f.Now.IsZero() {
+		return nil, fmt.Errorf("list licenses: status %s needs Now", f.Status)
+	}
+	if f.ExpiresBefore != nil {
+		w.and("l.expires_at < ?", ts(*f.ExpiresBefore))
+	}
+	if f.BeforeID != "" {
+		w.and("l.id < ?", f.BeforeID)
+	}
+	q := licenseSelect + w.String() + " ORDER BY l.id DESC" + w.limit(f.Limit)
+	return list(ctx, r, "list licenses", licenseFields, q, w.args...)
+}
+
+func (r queries) StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, limit int) ([]store.LicenseRef, error) {
+	var w where
+	w.and("l.product_id = ?", productID)
+	w.and("a.deactivated_at IS NULL AND a.last_seen_at < ?", ts(seenBefore))
+	q := `SELECT DISTINCT l.id, l.brand_id, l.license_key_id FROM activations a JOIN licenses l ON l.id = a.license_id` +
+		w.String() + " ORDER BY l.id" + w.limit(limit)
+	return list(ctx, r, "stale activation licenses", func(l *store.LicenseRef) []any {
+		return []any{&l.ID, &l.BrandID, &l.LicenseKeyID}
+	}, q, w.args...)
 }
 
 func (t *tx) CreateLicense(ctx context.Context, l store.License) error {

@@ -107,6 +107,7 @@ func testLicenses(t *testing.T, f *fixture) {
 
 	want := l
 	want.BrandSlug, want.ProductSlug, want.TokenTTL = w.brand.Slug, "max", 7*24*time.Hour
+	want.Policy = w.product.Policy
 	want.CustomerEmail, want.KeyCiphertext, want.KeyHint = w.customer.Email, w.key.Ciphertext, w.key.Hint
 	got, err := f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)

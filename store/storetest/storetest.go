@@ -67,6 +67,12 @@ var cases = []testCase{
 	{"PingAndMigrate", testPingAndMigrate},
 	{"Tenancy", testTenancy},
 	{"SealedValues", testSealedValues},
+	{"ProductPolicies", testProductPolicies},
+	{"FreeActivations", testFreeActivations},
+	{"ListLicenses", testListLicenses},
+	{"ExpireActivations", testExpireActivations},
+	{"ConcurrentExpire", testConcurrentExpire},
+	{"ConcurrentFreeAndPaidSeats", testConcurrentFreeAndPaidSeats},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
@@ -109,7 +115,8 @@ func (f *fixture) brand(slug string) store.Brand {
 func (f *fixture) product(b store.Brand, slug string) store.Product {
 	f.t.Helper()
 	p := store.Product{ID: newID(), BrandID: b.ID, Slug: slug, Name: "Product " + slug,
-		DefaultSeats: 3, TokenTTL: 7 * 24 * time.Hour, CreatedAt: f.now}
+		DefaultSeats: 3, TokenTTL: 7 * 24 * time.Hour, Policy: store.Policy{FreeInstances: []string{}, MaxFreeActivations: 3},
+		CreatedAt: f.now}
 	f.tx(func(tx store.Tx) error { return tx.CreateProduct(f.ctx, p) })
 	return p
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/licensedhq/licensed/store"
@@ -60,6 +61,18 @@ func testTenancy(t *testing.T, f *fixture) {
 		{"CountLiveActivations", func(q store.Queries, b string) (bool, error) {
 			n, err := q.CountLiveActivations(f.ctx, b, mine.license.ID)
 			return n > 0, err
+		}},
+		{"ProductByID", func(q store.Queries, b string) (bool, error) {
+			_, err := q.ProductByID(f.ctx, b, mine.product.ID)
+			return err == nil, notFoundIsNil(err)
+		}},
+		{"Products", func(q store.Queries, b string) (bool, error) {
+			l, err := q.Products(f.ctx, store.ProductFilter{BrandID: b})
+			return slices.ContainsFunc(l, func(p store.Product) bool { return p.ID == mine.product.ID }), err
+		}},
+		{"ListLicenses", func(q store.Queries, b string) (bool, error) {
+			l, err := q.ListLicenses(f.ctx, store.LicenseListFilter{BrandID: b, ProductID: mine.product.ID})
+			return len(l) > 0, err
 		}},
 		{"AuditEvents", func(q store.Queries, b string) (bool, error) {
 			l, err := q.AuditEvents(f.ctx, b, store.AuditFilter{LicenseID: mine.license.ID})
