@@ -23,16 +23,6 @@ type Brand struct {
 	CreatedAt string `json:"created_at"`
 }
 
-// Product is a product as the admin API and CLI show it.
-type Product struct {
-	ID              string `json:"id"`
-	Brand           string `json:"brand"`
-	Slug            string `json:"slug"`
-	Name            string `json:"name"`
-	DefaultSeats    int    `json:"default_seats"`
-	TokenTTLSeconds int    `json:"token_ttl_seconds"`
-}
-
 // CreatedAPIKey is a new API key; Key is shown this once and never stored.
 type CreatedAPIKey struct {
 	ID     string   `json:"id"`
@@ -44,10 +34,9 @@ type CreatedAPIKey struct {
 
 // Admin actions, recorded like license actions.
 const (
-	ActionBrandCreated   = "brand.created"
-	ActionProductCreated = "product.created"
-	ActionAPIKeyCreated  = "api_key.created"
-	ActionAPIKeyRevoked  = "api_key.revoked"
+	ActionBrandCreated  = "brand.created"
+	ActionAPIKeyCreated = "api_key.created"
+	ActionAPIKeyRevoked = "api_key.revoked"
 )
 
 // AdminActor is the audit actor of operator commands run on the CLI.
@@ -96,60 +85,6 @@ func conflictField(field, format string, args ...any) *Error {
 	e := validationError(field, format, args...)
 	e.Code, e.Detail = CodeConflict, e.Fields[0].Message
 	return e
-}
-
-// CreateProduct adds a product to a brand.
-func (s *Service) CreateProduct(ctx context.Context, p Principal, o Origin, brandSlug string, in ProductInput) (Product, error) {
-	if err := p.require(ScopeAdmin); err != nil {
-		return Product{}, err
-	}
-	pr, err := in.product()
-	if err != nil {
-		return Product{}, err
-	}
-	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		b, err := tx.BrandBySlug(ctx, brandSlug)
-		if err != nil {
-			return notFoundAs(err, Errorf(CodeNotFound, "no brand %q", brandSlug))
-		}
-		pr.BrandID, pr.CreatedAt = b.ID, s.now().UTC()
-		if err := tx.CreateProduct(ctx, pr); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, adminEvent(p, ActionProductCreated), o, map[string]any{
-			"brand_id": b.ID, "product_id": pr.ID, "slug": pr.Slug, "name": pr.Name, "default_seats": pr.DefaultSeats, "token_ttl_seconds": int(pr.TokenTTL.Seconds()),
-		})
-	})
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return Product{}, conflictField("slug", "brand %q already has a product %q", brandSlug, in.Slug)
-	}
-	if err != nil {
-		return Product{}, err
-	}
-	return Product{
-		ID: pr.ID, Brand: brandSlug, Slug: pr.Slug, Name: pr.Name,
-		DefaultSeats: pr.DefaultSeats, TokenTTLSeconds: int(pr.TokenTTL.Seconds()),
-	}, nil
-}
-
-func (in ProductInput) product() (store.Product, error) {
-	var f fieldErrors
-	checkSlug(&f, "slug", in.Slug)
-	checkName(&f, "name", in.Name)
-	seats, ttl := 1, DefaultTokenTTL
-	if in.DefaultSeats != nil {
-		seats = *in.DefaultSeats
-		checkSeats(&f, "default_seats", seats)
-	}
-	if in.TokenTTLSeconds != nil {
-		ttl = time.Duration(*in.TokenTTLSeconds) * time.Second
-		if ttl < minTokenTTL || ttl > maxTokenTTL {
-			f.add("token_ttl_seconds", "must be between %d and %d", int(minTokenTTL.Seconds()), int(maxTokenTTL.Seconds()))
-		}
-	}
-	return store.Product{
-		ID: newID(), Slug: in.Slug, Name: strings.TrimSpace(in.Name), DefaultSeats: seats, TokenTTL: ttl,
-	}, f.err()
 }
 
 // apiKeyEncoding is lower-case base32: no characters that need escaping

@@ -20,6 +20,7 @@ const (
 	CodeLicenseCancelled     = "license_cancelled"
 	CodeLicenseExpired       = "license_expired"
 	CodeSeatLimitReached     = "seat_limit_reached"
+	CodeFreeLimitReached     = "free_limit_reached"
 	CodeInvalidTransition    = "invalid_transition"
 	CodeSeatsBelowUsage      = "seats_below_usage"
 	CodeLicenseExists        = "license_exists"

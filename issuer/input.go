@@ -48,12 +48,35 @@ type ProvisionInput struct {
 }
 
 // PatchInput is the body of PATCH /v1/licenses/{id}: nil members are
-// absent (the decoder refuses null for them).
+// absent (the decoder refuses null for them). ExpiresAt may be null: the
+// license becomes perpetual.
 type PatchInput struct {
-	Seats        *int            `json:"seats"`
-	Entitlements *[]string       `json:"entitlements"`
-	Metadata     json.RawMessage `json:"metadata"`
+	Seats        *int             `json:"seats"`
+	Entitlements *[]string        `json:"entitlements"`
+	Metadata     json.RawMessage  `json:"metadata"`
+	ExpiresAt    Nullable[string] `json:"expires_at" api:"nullable"`
 }
+
+// Nullable is a member where absent and null mean different things:
+// Set is false when the member is absent, Null true when it is null.
+type Nullable[T any] struct {
+	Set, Null bool
+	Value     T
+}
+
+// UnmarshalJSON reads null or a value.
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &n.Value)
+}
+
+// SetNull records a null: how the HTTP decoder, which handles null
+// itself, says it saw one.
+func (n *Nullable[T]) SetNull() { n.Set, n.Null = true, true }
 
 // RenewInput is the body of POST /v1/licenses/{id}/renew: exactly one member.
 type RenewInput struct {
@@ -100,14 +123,6 @@ type DeactivateInput struct {
 type BrandInput struct {
 	Slug string `json:"slug"`
 	Name string `json:"name"`
-}
-
-// ProductInput creates a product of a brand.
-type ProductInput struct {
-	Slug            string `json:"slug"`
-	Name            string `json:"name"`
-	DefaultSeats    *int   `json:"default_seats"`
-	TokenTTLSeconds *int   `json:"token_ttl_seconds"`
 }
 
 // APIKeyInput creates an API key; Brand nil makes a platform key.

@@ -252,11 +252,23 @@ type patchSpec struct {
 	seats        *int
 	entitlements []string
 	metadata     json.RawMessage
+	setExpiry    bool
+	expiresAt    *time.Time // with setExpiry: nil is perpetual
 }
 
-func (in PatchInput) check() (patchSpec, error) {
+func (in PatchInput) check(now time.Time) (patchSpec, error) {
 	var f fieldErrors
 	var sp patchSpec
+	if in.ExpiresAt.Set {
+		sp.setExpiry = true
+		if !in.ExpiresAt.Null {
+			t := parseTime(&f, "expires_at", in.ExpiresAt.Value)
+			if !t.IsZero() && !t.After(now) {
+				f.add("expires_at", "must be in the future (null makes the license perpetual)")
+			}
+			sp.expiresAt = &t
+		}
+	}
 	if in.Seats != nil {
 		checkSeats(&f, "seats", *in.Seats)
 		sp.seats = in.Seats
@@ -270,9 +282,10 @@ func (in PatchInput) check() (patchSpec, error) {
 	return sp, f.err()
 }
 
-// Patch sets seats, entitlements and metadata (each replaced whole).
+// Patch sets seats, entitlements and metadata (each replaced whole), and
+// the expiry (a time in the future, or null: perpetual).
 func (s *Service) Patch(ctx context.Context, p Principal, o Origin, id string, in PatchInput) (License, error) {
-	sp, err := in.check()
+	sp, err := in.check(s.now().UTC())
 	if err != nil {
 		return License{}, err
 	}
@@ -280,7 +293,7 @@ func (s *Service) Patch(ctx context.Context, p Principal, o Origin, id string, i
 		if l.Status == store.StatusCancelled {
 			return invalidTransition("change", *l, now)
 		}
-		if sp.seats == nil && sp.entitlements == nil && sp.metadata == nil {
+		if sp.seats == nil && sp.entitlements == nil && sp.metadata == nil && !sp.setExpiry {
 			return errNoChange
 		}
 		if sp.seats != nil && *sp.seats < l.SeatsUsed {
@@ -298,6 +311,9 @@ func (s *Service) Patch(ctx context.Context, p Principal, o Origin, id string, i
 		}
 		if sp.metadata != nil {
 			l.Metadata = sp.metadata
+		}
+		if sp.setExpiry {
+			l.ExpiresAt = sp.expiresAt
 		}
 		return nil
 	})

@@ -35,7 +35,10 @@ type Deactivated struct {
 
 // Validation codes.
 const (
-	Valid        = "VALID"
+	Valid = "VALID"
+	// Grace: the license expired, and its product's grace period has not
+	// ended; valid, with a token carrying grace_until.
+	Grace        = "GRACE"
 	Expired      = "EXPIRED"
 	Suspended    = "SUSPENDED"
 	Cancelled    = "CANCELLED"
@@ -61,6 +64,9 @@ func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (s
 	all, err := s.keyLicenses(ctx, ref)
 	if err != nil || len(all) == 0 {
 		return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
+	}
+	if all, err = s.withProductSettings(ctx, all); err != nil {
+		return "", nil, nil, err
 	}
 	if product == "" {
 		return keyID, all, nil, nil
@@ -104,52 +110,114 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 	}
 	// A snapshot that says the license cannot take a seat is answered
 	// without a write; the check under the lock below is the one that counts.
-	if err := usable(*found, s.now()); err != nil {
+	if _, err := usable(*found, s.now()); err != nil {
 		return Activated{}, false, err
 	}
+	seat := seatRequest{
+		actorType: store.ActorLicenseKey, actorID: keyID,
+		raw: in.Instance, instance: sp.instance, name: in.InstanceName,
+	}
 	var out Activated
-	var created bool
+	var got seatResult
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
 		l, err := tx.LockLicense(ctx, found.BrandID, found.ID)
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
-		if err := usable(l, now); err != nil {
+		if got, err = s.takeSeat(ctx, tx, &l, o, seat); err != nil {
 			return err
 		}
-		a, err := tx.LiveActivation(ctx, l.BrandID, l.ID, sp.instance)
-		switch {
-		case err == nil:
-			a, err = s.reactivate(ctx, tx, a, in.InstanceName, now)
-		case errors.Is(err, store.ErrNotFound):
-			a, err = s.newActivation(ctx, tx, &l, keyID, o, sp.instance, in.InstanceName, now)
-			created = err == nil
-		}
-		if err != nil {
-			return err
-		}
-		token, err := s.token(l, &a, now)
-		out = Activated{Activation: activationView(a), License: productView(l, now), Token: token}
-		return err
+		out = Activated{Activation: activationView(got.activation), License: productView(l, got.now), Token: got.token}
+		return nil
 	})
 	if err == nil {
-		s.invalidate(ctx, licensesCacheKey(keyID), activationCacheKey(found.ID, sp.instance))
+		s.invalidate(ctx, got.invalidates(keyID, found.ID, sp.instance)...)
 	}
-	return out, created, err
+	return out, got.created, err
 }
 
 // usable refuses licenses that cannot take a seat, in docs/API.md's order.
-func usable(l store.License, now time.Time) error {
-	switch effectiveStatus(l, now) {
-	case store.StatusCancelled:
-		return Errorf(CodeLicenseCancelled, "this license was cancelled")
-	case store.StatusSuspended:
-		return Errorf(CodeLicenseSuspended, "this license is suspended")
-	case store.StatusExpired:
-		return Errorf(CodeLicenseExpired, "this license expired on %s", formatTime(*l.ExpiresAt))
+// A license in grace can still confirm a seat it has (graced true), but
+// not take a new one.
+func usable(l store.License, now time.Time) (graced bool, err error) {
+	switch statusCode(l, now) {
+	case Cancelled:
+		return false, Errorf(CodeLicenseCancelled, "this license was cancelled")
+	case Suspended:
+		return false, Errorf(CodeLicenseSuspended, "this license is suspended")
+	case Expired:
+		return false, errLicenseExpired(l)
+	case Grace:
+		return true, nil
 	}
-	return nil
+	return false, nil
+}
+
+func errLicenseExpired(l store.License) error {
+	return Errorf(CodeLicenseExpired, "this license expired on %s", formatTime(*l.ExpiresAt))
+}
+
+// seatRequest is one activation, from the product API (actor: the license
+// key) or the brand API (offline activation; actor: the API key).
+type seatRequest struct {
+	actorType, actorID string
+	// raw is the instance as given (it says whether the instance is a
+	// site, which decides whether it may be free), instance normalized.
+	raw, instance, name string
+}
+
+// seatResult is what takeSeat did.
+type seatResult struct {
+	activation store.Activation
+	created    bool
+	token      string
+	now        time.Time
+	// expired are the seats released on the way because their activation
+	// TTL had passed.
+	expired []store.Activation
+}
+
+// invalidates lists the cache keys the activation changed.
+func (r seatResult) invalidates(keyID, licenseID, instance string) []string {
+	keys := []string{licensesCacheKey(keyID), activationCacheKey(licenseID, instance)}
+	for _, a := range r.expired {
+		keys = append(keys, activationCacheKey(licenseID, a.Instance))
+	}
+	return keys
+}
+
+// takeSeat is activation under the license's row lock (l is the locked
+// license, updated with the seats it counts): the checks of docs/API.md in
+// their order, then the seat — a free one for a free instance.
+func (s *Service) takeSeat(ctx context.Context, tx store.Tx, l *store.License, o Origin, in seatRequest) (seatResult, error) {
+	now := s.now().UTC()
+	r := seatResult{now: now}
+	graced, err := usable(*l, now)
+	if err != nil {
+		return r, err
+	}
+	// Seats whose activation TTL has passed are gone for this answer,
+	// whether or not the sweeper got to them yet.
+	if r.expired, err = s.expireSeats(ctx, tx, l, now); err != nil {
+		return r, err
+	}
+	a, err := tx.LiveActivation(ctx, l.BrandID, l.ID, in.instance)
+	switch {
+	case err == nil:
+		r.activation, err = s.reactivate(ctx, tx, a, in.name, now)
+	case !errors.Is(err, store.ErrNotFound):
+	case graced:
+		// In grace a license keeps its seats, and takes no new one.
+		err = errLicenseExpired(*l)
+	default:
+		r.activation, err = s.newActivation(ctx, tx, l, in, o, now)
+		r.created = err == nil
+	}
+	if err != nil {
+		return r, err
+	}
+	r.token, err = s.token(*l, &r.activation, now)
+	return r, err
 }
 
 func (s *Service) reactivate(ctx context.Context, tx store.Tx, a store.Activation, name string, now time.Time) (store.Activation, error) {
@@ -160,21 +228,37 @@ func (s *Service) reactivate(ctx context.Context, tx store.Tx, a store.Activatio
 	return a, tx.TouchActivation(ctx, a.ID, a.InstanceName, now)
 }
 
-func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.License, keyID string, o Origin, instance, name string, now time.Time) (store.Activation, error) {
-	if l.SeatsUsed >= l.Seats {
+func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.License, in seatRequest, o Origin, now time.Time) (store.Activation, error) {
+	free := freeInstance(l.Policy.FreeInstances, in.raw)
+	switch {
+	case free && l.FreeUsed >= l.Policy.MaxFreeActivations:
+		return store.Activation{}, &Error{
+			Code:   CodeFreeLimitReached,
+			Detail: "this license has as many free (staging or local) activations as its product allows: deactivate one first",
+			Extra:  map[string]any{"max_free_activations": l.Policy.MaxFreeActivations, "free_activations_used": l.FreeUsed},
+		}
+	case !free && l.SeatsUsed >= l.Seats:
 		return store.Activation{}, &Error{
 			Code:   CodeSeatLimitReached,
 			Detail: "every seat of this license is in use: deactivate another instance first",
 			Extra:  map[string]any{"seats": l.Seats, "seats_used": l.SeatsUsed},
 		}
 	}
-	a := store.Activation{ID: newID(), LicenseID: l.ID, Instance: instance, InstanceName: name, CreatedAt: now, LastSeenAt: now}
+	a := store.Activation{ID: newID(), LicenseID: l.ID, Instance: in.instance, InstanceName: in.name, CreatedAt: now, LastSeenAt: now, Free: free}
 	if err := tx.CreateActivation(ctx, a); err != nil {
 		return store.Activation{}, err
 	}
-	l.SeatsUsed++
-	ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
-	return a, s.audit(ctx, tx, ev, o, map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed})
+	if free {
+		l.FreeUsed++
+	} else {
+		l.SeatsUsed++
+	}
+	ev := store.AuditEvent{ActorType: in.actorType, ActorID: in.actorID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionActivated}
+	data := map[string]any{"activation_id": a.ID, "instance": a.Instance, "seats_used": l.SeatsUsed}
+	if free {
+		data["free"] = true
+	}
+	return a, s.audit(ctx, tx, ev, o, data)
 }
 
 // Validate checks a license online (US4).
@@ -205,20 +289,23 @@ func (s *Service) Validate(ctx context.Context, in ValidateInput) (Validation, e
 	return s.validateOne(ctx, *l, instance, now)
 }
 
-// validateAll describes the best of a key's licenses: valid before expired
-// (renewable) before suspended before cancelled.
+// validateAll describes the best of a key's licenses: valid before in
+// grace before expired (renewable) before suspended before cancelled.
 func validateAll(all []store.License, now time.Time) Validation {
 	v := Validation{Code: Cancelled, Licenses: make([]ProductLicense, 0, len(all))}
-	rank := map[string]int{Valid: 0, Expired: 1, Suspended: 2, Cancelled: 3}
+	rank := map[string]int{Valid: 0, Grace: 1, Expired: 2, Suspended: 3, Cancelled: 4}
 	for _, l := range all {
 		v.Licenses = append(v.Licenses, productView(l, now))
 		if c := statusCode(l, now); rank[c] < rank[v.Code] {
 			v.Code = c
 		}
 	}
-	v.Valid = v.Code == Valid
+	v.Valid = usableCode(v.Code)
 	return v
 }
+
+// usableCode: the codes that say valid: true.
+func usableCode(code string) bool { return code == Valid || code == Grace }
 
 func statusCode(l store.License, now time.Time) string {
 	switch effectiveStatus(l, now) {
@@ -227,6 +314,9 @@ func statusCode(l store.License, now time.Time) string {
 	case store.StatusSuspended:
 		return Suspended
 	case store.StatusExpired:
+		if g := graceUntil(l); g != nil && now.Before(*g) {
+			return Grace
+		}
 		return Expired
 	}
 	return Valid
@@ -237,17 +327,19 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 	var act *store.Activation
 	if instance != "" {
 		var err error
-		if act, err = s.liveActivation(ctx, l.BrandID, l.ID, instance); err != nil {
+		if act, err = s.liveSeat(ctx, l, instance, now); err != nil {
 			return Validation{}, err
 		}
-		if act == nil && code == Valid {
+		// An instance without a seat is NOT_ACTIVATED while the license is
+		// usable, in grace too: valid: true always comes with a token.
+		if act == nil && usableCode(code) {
 			code = NotActivated
 		}
 		if act != nil {
 			s.seen(ctx, act, instance, now)
 		}
 	}
-	v := Validation{Valid: code == Valid, Code: code, Licenses: []ProductLicense{productView(l, now)}}
+	v := Validation{Valid: usableCode(code), Code: code, Licenses: []ProductLicense{productView(l, now)}}
 	if instance != "" && act == nil {
 		// An instance without a seat gets nothing a verifier could accept,
 		// whatever the license's status: a license token would let any
@@ -257,6 +349,34 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 	token, err := s.token(l, act, now)
 	v.Token = token
 	return v, err
+}
+
+// liveSeat is the seat instance holds, or nil. A seat past the product's
+// activation TTL is no seat, whether or not the sweeper released it yet;
+// since a cached snapshot's last_seen_at may be older than the store's,
+// that is confirmed in the store before it is believed.
+func (s *Service) liveSeat(ctx context.Context, l store.License, instance string, now time.Time) (*store.Activation, error) {
+	act, err := s.liveActivation(ctx, l.BrandID, l.ID, instance)
+	if err != nil || act == nil || !pastTTL(l, *act, now) {
+		return act, err
+	}
+	fresh, err := s.store.LiveActivation(ctx, l.BrandID, l.ID, instance)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case pastTTL(l, fresh, now):
+		return nil, nil
+	}
+	return &fresh, nil
+}
+
+// pastTTL reports whether a was last seen longer ago than its product's
+// activation TTL.
+func pastTTL(l store.License, a store.Activation, now time.Time) bool {
+	ttl := l.Policy.ActivationTTL
+	return ttl > 0 && a.LastSeenAt.Before(now.Add(-ttl))
 }
 
 // seenEvery is the resolution of last_seen_at, the API's own (whole
@@ -301,7 +421,10 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 			return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat of this license"))
 		}
 		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}
-		out = Deactivated{Deactivated: true, SeatsUsed: l.SeatsUsed - 1}
+		out = Deactivated{Deactivated: true, SeatsUsed: l.SeatsUsed}
+		if !a.Free {
+			out.SeatsUsed--
+		}
 		return s.deactivate(ctx, tx, ev, o, a, s.now().UTC())
 	})
 	if err == nil {

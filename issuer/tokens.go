@@ -11,7 +11,8 @@ import (
 
 // token signs the claims of docs/TOKENS.md for l as of now: an activation token
 // when a is given, else a license token. It returns "" when no token can be
-// issued because the license's expiry is not after now.
+// issued because the license's expiry (or, with a grace period, the end of
+// its grace) is not after now.
 func (s *Service) token(l store.License, a *store.Activation, now time.Time) (string, error) {
 	iat := now.Unix()
 	exp := now.Add(l.TokenTTL).Unix()
@@ -30,6 +31,11 @@ func (s *Service) token(l store.License, a *store.Activation, now time.Time) (st
 		le := l.ExpiresAt.Unix()
 		c.LicenseExpiry = &le
 		exp = min(exp, le)
+	}
+	if g := graceUntil(l); g != nil {
+		gu := g.Unix()
+		c.GraceUntil = &gu
+		exp = min(now.Add(l.TokenTTL).Unix(), gu)
 	}
 	if exp <= iat {
 		return "", nil
@@ -61,3 +67,14 @@ func (c tokenClaims) GetAudience() (jwt.ClaimStrings, error) {
 }
 
 func numeric(sec int64) *jwt.NumericDate { return jwt.NewNumericDate(time.Unix(sec, 0)) }
+
+// graceUntil is the end of l's grace period: its expiry plus its product's
+// grace days, for an active license with an expiry; nil otherwise.
+// Suspended and cancelled licenses get no grace.
+func graceUntil(l store.License) *time.Time {
+	if l.Status != store.StatusActive || l.ExpiresAt == nil || l.Policy.GraceDays <= 0 {
+		return nil
+	}
+	g := l.ExpiresAt.Add(time.Duration(l.Policy.GraceDays) * 24 * time.Hour)
+	return &g
+}

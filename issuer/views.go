@@ -46,6 +46,8 @@ type Activation struct {
 	InstanceName *string `json:"instance_name"`
 	CreatedAt    string  `json:"created_at"`
 	LastSeenAt   string  `json:"last_seen_at"`
+	// Free activations (staging and local sites) take no seat.
+	Free bool `json:"free"`
 }
 
 // AuditEvent is one entry of a brand's audit trail.
@@ -144,6 +146,7 @@ func activationView(a store.Activation) Activation {
 		InstanceName: optional(a.InstanceName),
 		CreatedAt:    formatTime(a.CreatedAt),
 		LastSeenAt:   formatTime(a.LastSeenAt),
+		Free:         a.Free,
 	}
 }
 

@@ -78,10 +78,11 @@ type Queries interface {
 	// descending: ids are UUIDv7), narrowed by product, effective status
 	// and expiry, one page at a time.
 	ListLicenses(ctx context.Context, f LicenseListFilter) ([]License, error)
-	// StaleActivationLicenses lists, in id order, up to limit licenses of
-	// a product that have a live activation last seen before seenBefore:
-	// the licenses whose seats the activation sweeper releases.
-	StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, limit int) ([]LicenseRef, error)
+	// StaleActivationLicenses lists, in id order after afterID, up to
+	// limit licenses of a product that have a live activation last seen
+	// before seenBefore: the licenses whose seats the activation sweeper
+	// releases.
+	StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, afterID string, limit int) ([]LicenseRef, error)
 
 	// ActivationByID is an activation of a license of the brand.
 	ActivationByID(ctx context.Context, brandID, id string) (Activation, error)

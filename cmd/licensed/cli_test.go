@@ -21,7 +21,8 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("brands create: %v", b)
 		}
 		p := mustCLI(t, env, "products", "create", "--brand", "rankmath", "--slug", "rankmath-pro", "--name", "Rank Math Pro")
-		if p["brand"] != "rankmath" || p["default_seats"] != 1.0 || p["token_ttl_seconds"] != 604800.0 || len(p) != 6 {
+		if p["brand"] != "rankmath" || p["default_seats"] != 1.0 || p["token_ttl_seconds"] != 604800.0 || p["max_free_activations"] != 3.0 ||
+			p["grace_days"] != 0.0 || p["activation_ttl_seconds"] != 0.0 || len(p["free_instances"].([]any)) != 9 || p["created_at"] == "" || len(p) != 11 {
 			t.Fatalf("products create defaults: %v", p)
 		}
 		p2 := mustCLI(t, env, "products", "create", "--brand", "rankmath", "--slug", "rankmath-agency", "--name", "Agency", "--seats", "25", "--token-ttl", "1h")

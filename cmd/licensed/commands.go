@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/licensedhq/licensed/issuer"
 )
@@ -27,6 +26,10 @@ Usage:
   licensed migrate
   licensed brands create --slug rankmath --name "Rank Math"
   licensed products create --brand rankmath --slug rankmath-pro --name "Rank Math Pro" [--seats 1] [--token-ttl 168h]
+      [--free-instances 'localhost,*.test,staging.*'] [--max-free-activations 3] [--grace-days 0] [--activation-ttl 0]
+  licensed products list --brand rankmath
+  licensed products get --brand rankmath --slug rankmath-pro
+  licensed products update --brand rankmath --slug rankmath-pro [--name ...] [any setting of create]
   licensed api-keys create --brand rankmath --name backend --scopes licenses:read,licenses:write
   licensed api-keys create --platform --name ops --scopes admin,licenses:read:all
   licensed api-keys revoke --id <api key id>
@@ -93,8 +96,8 @@ func (m *Main) admin(ctx context.Context, group string, args []string) error {
 		}, func(ctx context.Context) error {
 			return m.print(m.service.CreateBrand(ctx, issuer.AdminActor, cliOrigin(), in))
 		})
-	case "products create":
-		return m.createProduct(ctx, name, args[1:])
+	case "products create", "products list", "products get", "products update":
+		return m.products(ctx, name, args[1:])
 	case "api-keys create":
 		return m.createAPIKey(ctx, name, args[1:])
 	case "api-keys revoke":
@@ -131,27 +134,6 @@ func (m *Main) admin(ctx context.Context, group string, args []string) error {
 		})
 	}
 	return usagef("unknown subcommand %q", name)
-}
-
-func (m *Main) createProduct(ctx context.Context, name string, args []string) error {
-	var brand string
-	var seats int
-	var ttl time.Duration
-	var in issuer.ProductInput
-	return m.run(ctx, name, args, func(fs *flag.FlagSet) {
-		fs.StringVar(&brand, "brand", "", "slug of the brand")
-		fs.StringVar(&in.Slug, "slug", "", "product slug, e.g. rankmath-pro")
-		fs.StringVar(&in.Name, "name", "", "display name")
-		fs.IntVar(&seats, "seats", 1, "default seats of a new license")
-		fs.DurationVar(&ttl, "token-ttl", issuer.DefaultTokenTTL, "lifetime of tokens, a Go duration")
-	}, func(ctx context.Context) error {
-		if ttl%time.Second != 0 {
-			return usagef("--token-ttl must be whole seconds")
-		}
-		secs := int(ttl / time.Second)
-		in.DefaultSeats, in.TokenTTLSeconds = &seats, &secs
-		return m.print(m.service.CreateProduct(ctx, issuer.AdminActor, cliOrigin(), brand, in))
-	})
 }
 
 func (m *Main) createAPIKey(ctx context.Context, name string, args []string) error {
@@ -246,7 +228,7 @@ func (m *Main) closeStore() {
 }
 
 // fieldFlags names the flag of an input field where the two differ.
-var fieldFlags = map[string]string{"default_seats": "seats", "token_ttl_seconds": "token-ttl"}
+var fieldFlags = map[string]string{"default_seats": "seats", "token_ttl_seconds": "token-ttl", "activation_ttl_seconds": "activation-ttl"}
 
 // cliError makes a service refusal read well on a terminal.
 func cliError(err error) error {

@@ -147,7 +147,8 @@ func mustCLI(t *testing.T, env map[string]string, args ...string) map[string]any
 	return v
 }
 
-// tenant is a brand with one product and API keys for it.
+// tenant is a brand with one product (without free instances) and API
+// keys for it.
 type tenant struct {
 	brand, product string
 	writeKey       string // licenses:read, licenses:write
@@ -157,8 +158,10 @@ type tenant struct {
 func newTenant(t *testing.T, env map[string]string, brand string, seats int) tenant {
 	t.Helper()
 	mustCLI(t, env, "brands", "create", "--slug", brand, "--name", strings.ToUpper(brand))
+	// No free instances: these tenants' tests count seats on hosts such as
+	// site.example, which the default free patterns would exempt.
 	mustCLI(t, env, "products", "create", "--brand", brand, "--slug", brand+"-pro", "--name", "Pro",
-		"--seats", itoa(seats), "--token-ttl", "24h")
+		"--seats", itoa(seats), "--token-ttl", "24h", "--free-instances", "")
 	w := mustCLI(t, env, "api-keys", "create", "--brand", brand, "--name", "backend", "--scopes", "licenses:read,licenses:write")
 	r := mustCLI(t, env, "api-keys", "create", "--brand", brand, "--name", "reader", "--scopes", "licenses:read")
 	return tenant{brand: brand, product: brand + "-pro", writeKey: w["key"].(string), readKey: r["key"].(string)}

@@ -28,11 +28,15 @@ import (
 	"github.com/licensedhq/licensed/store/sqlite"
 )
 
-// How often a replica reloads signing keys (and promotes a due one) and
-// sweeps old idempotency records.
+// How often a replica reloads signing keys (and promotes a due one),
+// sweeps old idempotency records, and releases activations past their
+// product's activation TTL (which an activation or validation of the
+// license treats as gone at once: this only brings the counts and lists
+// up to date).
 const (
-	keySyncEvery = 30 * time.Second
-	sweepEvery   = time.Hour
+	keySyncEvery         = 30 * time.Second
+	sweepEvery           = time.Hour
+	activationSweepEvery = 30 * time.Second
 )
 
 // Main is the program: configuration in, explicit wiring, no globals. The
@@ -44,6 +48,8 @@ type Main struct {
 	Getenv func(string) string
 	// now is the licensing clock; tests move it to expire licenses.
 	now func() time.Time
+	// activationSweep replaces activationSweepEvery, for tests.
+	activationSweep time.Duration
 
 	log     *slog.Logger
 	store   store.Store
@@ -276,6 +282,19 @@ func (m *Main) startBackground() {
 	m.every(ctx, keySyncEvery, "sync signing keys", m.keys.Sync)
 	m.every(ctx, sweepEvery, "sweep idempotency keys", func(ctx context.Context) error {
 		_, err := m.service.SweepIdempotency(ctx)
+		return err
+	})
+	activations := activationSweepEvery
+	if m.activationSweep > 0 {
+		activations = m.activationSweep
+	}
+	// Every replica sweeps: each activation is released once whoever
+	// gets to it (issuer.SweepActivations).
+	m.every(ctx, activations, "release expired activations", func(ctx context.Context) error {
+		n, err := m.service.SweepActivations(ctx)
+		if n > 0 {
+			m.log.Info("released activations past their TTL", "released", n)
+		}
 		return err
 	})
 }

@@ -118,7 +118,7 @@ func baseBodies(fx strictFixture) map[string][][]member {
 			{"customer_email", q("new@example.com")}, {"product", q("rankmath-pro")}, {"seats", "2"},
 			{"expires_at", q("2099-01-01T00:00:00Z")}, {"entitlements", `["pro"]`}, {"metadata", `{"order":"A-1"}`}, {"new_key", "true"},
 		}},
-		"PatchRequest":  {{{"seats", "3"}, {"entitlements", `["pro"]`}, {"metadata", `{"k":"v"}`}}},
+		"PatchRequest":  {{{"seats", "3"}, {"entitlements", `["pro"]`}, {"metadata", `{"k":"v"}`}, {"expires_at", q("2100-01-01T00:00:00Z")}}},
 		"RenewRequest":  {{{"extend_by_days", "30"}}, {{"expires_at", q("2100-01-01T00:00:00Z")}}},
 		"ReasonRequest": {{{"reason", q("chargeback")}}},
 		"EmptyRequest":  {{}},
@@ -129,8 +129,12 @@ func baseBodies(fx strictFixture) map[string][][]member {
 		"ValidateRequest":   {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
 		"DeactivateRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
 		"BrandRequest":      {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
-		"ProductRequest":    {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"}}},
-		"APIKeyRequest":     {{{"brand", q("rankmath")}, {"name", q("k")}, {"scopes", `["licenses:read"]`}}},
+		"ProductRequest": {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},
+			{"free_instances", `["*.test"]`}, {"max_free_activations", "2"}, {"grace_days", "7"}, {"activation_ttl_seconds", "600"}}},
+		"ProductPatchRequest": {{{"name", q("Renamed")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},
+			{"free_instances", `["*.test"]`}, {"max_free_activations", "2"}, {"grace_days", "7"}, {"activation_ttl_seconds", "600"}}},
+		"OfflineActivationRequest": {{{"instance", q("machine-0042")}, {"instance_name", q("Lab")}}},
+		"APIKeyRequest":            {{{"brand", q("rankmath")}, {"name", q("k")}, {"scopes", `["licenses:read"]`}}},
 	}
 }
 
@@ -236,7 +240,7 @@ func (d strictDocument) cases(t *testing.T, fx strictFixture) []strictCase {
 				t.Fatalf("%s.%s: no base body holds it", op.schema, p)
 			}
 		}
-		path := strings.NewReplacer("{id}", fx.licenseID, "{slug}", "rankmath").Replace(op.path)
+		path := strings.NewReplacer("{id}", fx.licenseID, "{slug}", "rankmath", "{product}", "rankmath-pro").Replace(op.path)
 		key := ""
 		switch {
 		case op.admin:

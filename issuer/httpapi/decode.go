@@ -90,6 +90,11 @@ func decodeStrict(body []byte, v any) error {
 		case raw.Kind() == 'n' && !f.nullable:
 			return fieldError(f.name, "must not be null: leave the member out instead")
 		case raw.Kind() == 'n':
+			// null of a nullable member is absent, unless the member
+			// tells the two apart (issuer.Nullable).
+			if n, ok := target.FieldByIndex(f.index).Addr().Interface().(interface{ SetNull() }); ok {
+				n.SetNull()
+			}
 			continue
 		}
 		if err := json.Unmarshal(raw, target.FieldByIndex(f.index).Addr().Interface()); err != nil {
@@ -221,10 +226,11 @@ type field struct {
 // cache would be a mutable package global.
 func jsonFields(t reflect.Type) map[string]field {
 	out := make(map[string]field, t.NumField())
-	for i := range t.NumField() {
-		sf := t.Field(i)
+	// Fields of embedded structs are members too, as encoding/json reads
+	// them (issuer.ProductInput embeds the settings PATCH shares).
+	for _, sf := range reflect.VisibleFields(t) {
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if !sf.IsExported() || name == "-" || name == "" {
+		if !sf.IsExported() || sf.Anonymous || name == "-" || name == "" {
 			continue
 		}
 		out[name] = field{name: name, index: sf.Index, nullable: sf.Tag.Get("api") == "nullable"}

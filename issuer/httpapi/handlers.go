@@ -161,8 +161,8 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, ps httprouter
 		}
 		l, err = s.svc.Resume(r.Context(), p, origin(r), id)
 	case "activations":
-		w.Header().Set("Allow", "GET")
-		return issuer.Errorf(issuer.CodeMethodNotAllowed, "activations are listed with GET")
+		info(r).route = "/v1/licenses/:id/activations"
+		return s.activateOffline(w, r, id, p)
 	default:
 		return issuer.Errorf(issuer.CodeNotFound, "no route %s", r.URL.Path)
 	}

@@ -557,14 +557,16 @@ var goViews = map[string]any{
 	"ReasonRequest": issuer.ReasonInput{}, "SearchRequest": issuer.SearchInput{}, "ActivateRequest": issuer.ActivateInput{},
 	"ValidateRequest": issuer.ValidateInput{}, "DeactivateRequest": issuer.DeactivateInput{}, "BrandRequest": issuer.BrandInput{},
 	"ProductRequest": issuer.ProductInput{}, "APIKeyRequest": issuer.APIKeyInput{}, "EmptyRequest": struct{}{},
+	"ProductPatchRequest": issuer.ProductPatchInput{}, "OfflineActivationRequest": issuer.OfflineActivationInput{},
+	"OfflineActivation": issuer.OfflineActivation{},
 }
 
 // jsonMembers lists the JSON member names of a struct type.
 func jsonMembers(t reflect.Type) []string {
 	var out []string
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.Anonymous && name != "" && name != "-" {
 			out = append(out, name)
 		}
 	}

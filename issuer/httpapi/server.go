@@ -142,6 +142,7 @@ func (s *Server) routes() *httprouter.Router {
 	h(http.MethodPost, "/v1/deactivate", s.product(s.deactivate))
 
 	h(http.MethodPost, "/v1/licenses", s.brand(s.provision))
+	get("/v1/licenses", s.brand(s.listLicenses))
 	// httprouter cannot hold /v1/licenses/search beside /v1/licenses/:id in
 	// one method's tree, so POST on :id dispatches search itself.
 	h(http.MethodPost, "/v1/licenses/:id", s.brand(s.searchOrNotAllowed))
@@ -154,6 +155,9 @@ func (s *Server) routes() *httprouter.Router {
 
 	h(http.MethodPost, "/v1/brands", s.brand(s.createBrand))
 	h(http.MethodPost, "/v1/brands/:slug/products", s.brand(s.createProduct))
+	get("/v1/brands/:slug/products", s.brand(s.listProducts))
+	get("/v1/brands/:slug/products/:product", s.brand(s.getProduct))
+	h(http.MethodPatch, "/v1/brands/:slug/products/:product", s.brand(s.updateProduct))
 	h(http.MethodPost, "/v1/api-keys", s.brand(s.createAPIKey))
 	h(http.MethodDelete, "/v1/api-keys/:id", s.brand(s.revokeAPIKey))
 	get("/v1/signing-keys", s.brand(s.signingKeys))

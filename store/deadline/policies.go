@@ -26,9 +26,9 @@ func (r queries) ListLicenses(ctx context.Context, f store.LicenseListFilter) ([
 	return call(ctx, r, func(ctx context.Context) ([]store.License, error) { return r.q.ListLicenses(ctx, f) })
 }
 
-func (r queries) StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, limit int) ([]store.LicenseRef, error) {
+func (r queries) StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, afterID string, limit int) ([]store.LicenseRef, error) {
 	return call(ctx, r, func(ctx context.Context) ([]store.LicenseRef, error) {
-		return r.q.StaleActivationLicenses(ctx, productID, seenBefore, limit)
+		return r.q.StaleActivationLicenses(ctx, productID, seenBefore, afterID, limit)
 	})
 }
 

@@ -150,10 +150,13 @@ func (r queries) ListLicenses(ctx context.Context, f store.LicenseListFilter) ([
 	return list(ctx, r, "list licenses", licenseFields, q, w.args...)
 }
 
-func (r queries) StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, limit int) ([]store.LicenseRef, error) {
+func (r queries) StaleActivationLicenses(ctx context.Context, productID string, seenBefore time.Time, afterID string, limit int) ([]store.LicenseRef, error) {
 	var w where
 	w.and("l.product_id = ?", productID)
 	w.and("a.deactivated_at IS NULL AND a.last_seen_at < ?", ts(seenBefore))
+	if afterID != "" {
+		w.and("l.id > ?", afterID)
+	}
 	q := `SELECT DISTINCT l.id, l.brand_id, l.license_key_id FROM activations a JOIN licenses l ON l.id = a.license_id` +
 		w.String() + " ORDER BY l.id" + w.limit(limit)
 	return list(ctx, r, "stale activation licenses", func(l *store.LicenseRef) []any {

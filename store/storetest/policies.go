@@ -219,9 +219,12 @@ func testExpireActivations(t *testing.T, f *fixture) {
 	fresh := seen(w.license.ID, "c.example", cutoff, false) // seen exactly at the cutoff: kept
 	seen(theirs.license.ID, "d.example", old, false)
 
-	refs, err := f.s.StaleActivationLicenses(f.ctx, w.product.ID, cutoff, 10)
+	refs, err := f.s.StaleActivationLicenses(f.ctx, w.product.ID, cutoff, "", 10)
 	f.ok(err)
 	f.equal(refs, []store.LicenseRef{{ID: w.license.ID, BrandID: w.brand.ID, LicenseKeyID: w.key.ID}})
+	refs, err = f.s.StaleActivationLicenses(f.ctx, w.product.ID, cutoff, w.license.ID, 10) // the page after it
+	f.ok(err)
+	f.equal(refs, []store.LicenseRef{})
 
 	expire := func(brandID, licenseID string) []store.Activation {
 		t.Helper()
@@ -243,7 +246,7 @@ func testExpireActivations(t *testing.T, f *fixture) {
 	live, err := f.s.LiveActivations(f.ctx, w.brand.ID, w.license.ID)
 	f.ok(err)
 	f.equal(live, []store.Activation{fresh})
-	refs, err = f.s.StaleActivationLicenses(f.ctx, w.product.ID, cutoff, 10)
+	refs, err = f.s.StaleActivationLicenses(f.ctx, w.product.ID, cutoff, "", 10)
 	f.ok(err)
 	f.equal(refs, []store.LicenseRef{})
 	err = f.s.InTx(f.ctx, func(tx store.Tx) error {

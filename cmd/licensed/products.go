@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/licensedhq/licensed/issuer"
+)
+
+// products runs `licensed products create|list|get|update`: the admin
+// API's product endpoints on the command line, with one flag per setting.
+// Settings not given on update are left as they are; on create they take
+// their defaults.
+func (m *Main) products(ctx context.Context, name string, args []string) error {
+	var brand, slug string
+	var set productFlags
+	own := func(fs *flag.FlagSet) {
+		fs.StringVar(&brand, "brand", "", "slug of the brand")
+		if name != "products list" {
+			fs.StringVar(&slug, "slug", "", "product slug, e.g. rankmath-pro")
+		}
+		if name == "products create" || name == "products update" {
+			set.bind(fs, name == "products create")
+		}
+	}
+	return m.run(ctx, name, args, own, func(ctx context.Context) error {
+		switch name {
+		case "products create":
+			in := issuer.ProductInput{Slug: slug, Name: set.name.v}
+			if err := set.settings(&in.ProductSettings); err != nil {
+				return err
+			}
+			return m.print(m.service.CreateProduct(ctx, issuer.AdminActor, cliOrigin(), brand, in))
+		case "products update":
+			var in issuer.ProductPatchInput
+			if set.name.set {
+				in.Name = &set.name.v
+			}
+			if err := set.settings(&in.ProductSettings); err != nil {
+				return err
+			}
+			return m.print(m.service.UpdateProduct(ctx, issuer.AdminActor, cliOrigin(), brand, slug, in))
+		case "products get":
+			return m.print(m.service.GetProduct(ctx, issuer.AdminActor, brand, slug))
+		}
+		return m.print(m.allProducts(ctx, brand))
+	})
+}
+
+// allProducts pages through a brand's products.
+func (m *Main) allProducts(ctx context.Context, brand string) ([]issuer.Product, error) {
+	out := []issuer.Product{}
+	in := issuer.PageInput{}
+	for {
+		page, err := m.service.Products(ctx, issuer.AdminActor, brand, in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Data...)
+		if page.NextCursor == nil {
+			return out, nil
+		}
+		in.Cursor = *page.NextCursor
+	}
+}
+
+// productFlags are the settings flags of create and update, each knowing
+// whether it was given.
+type productFlags struct {
+	name          optString
+	seats         optInt
+	tokenTTL      optDuration
+	freeInstances optList
+	maxFree       optInt
+	graceDays     optInt
+	activationTTL optDuration
+}
+
+func (p *productFlags) bind(fs *flag.FlagSet, create bool) {
+	p.seats.v, p.tokenTTL.v = 1, issuer.DefaultTokenTTL
+	note := ""
+	if !create {
+		note = " (unchanged unless given)"
+	}
+	fs.Var(&p.name, "name", "display name"+note)
+	fs.Var(&p.seats, "seats", "default seats of a new license"+note)
+	fs.Var(&p.tokenTTL, "token-ttl", "lifetime of tokens, a Go duration"+note)
+	fs.Var(&p.freeInstances, "free-instances", "comma-separated host patterns whose activations take no seat, e.g. 'localhost,*.test,staging.*'; '' for none (default "+
+		strings.Join(issuer.DefaultFreeInstances(), ",")+")"+note)
+	fs.Var(&p.maxFree, "max-free-activations", fmt.Sprintf("free activations a license may hold at once (default %d)", issuer.DefaultMaxFree)+note)
+	fs.Var(&p.graceDays, "grace-days", fmt.Sprintf("days after expiry a license stays usable, 0-%d (default 0)", issuer.MaxGraceDays)+note)
+	fs.Var(&p.activationTTL, "activation-ttl", "release activations not seen for this long, a Go duration; 0 never (default 0)"+note)
+}
+
+// settings copies the flags that were given into s.
+func (p *productFlags) settings(s *issuer.ProductSettings) error {
+	if p.seats.set {
+		s.DefaultSeats = &p.seats.v
+	}
+	for _, d := range []struct {
+		flag string
+		o    optDuration
+		dst  **int
+	}{{"token-ttl", p.tokenTTL, &s.TokenTTLSeconds}, {"activation-ttl", p.activationTTL, &s.ActivationTTLSeconds}} {
+		if !d.o.set {
+			continue
+		}
+		if d.o.v%time.Second != 0 {
+			return usagef("--%s must be whole seconds", d.flag)
+		}
+		secs := int(d.o.v / time.Second)
+		*d.dst = &secs
+	}
+	if p.freeInstances.set {
+		s.FreeInstances = &p.freeInstances.v
+	}
+	if p.maxFree.set {
+		s.MaxFreeActivations = &p.maxFree.v
+	}
+	if p.graceDays.set {
+		s.GraceDays = &p.graceDays.v
+	}
+	return nil
+}
+
+// Flag values that remember whether they were given.
+
+type optString struct {
+	v   string
+	set bool
+}
+
+func (o *optString) String() string     { return o.v }
+func (o *optString) Set(s string) error { o.v, o.set = s, true; return nil }
+
+type optInt struct {
+	v   int
+	set bool
+}
+
+func (o *optInt) String() string { return strconv.Itoa(o.v) }
+func (o *optInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a whole number")
+	}
+	o.v, o.set = n, true
+	return nil
+}
+
+type optDuration struct {
+	v   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string { return o.v.String() }
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a Go duration such as 15m or 168h")
+	}
+	o.v, o.set = d, true
+	return nil
+}
+
+// optList is a comma-separated list; "" is the empty list.
+type optList struct {
+	v   []string
+	set bool
+}
+
+func (o *optList) String() string { return strings.Join(o.v, ",") }
+func (o *optList) Set(s string) error {
+	o.v, o.set = []string{}, true
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			o.v = append(o.v, x)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,46 @@
+package issuer
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/licensedhq/licensed/store"
+)
+
+// A license read from the store carries its product's settings (token TTL
+// and policy), joined fresh. A license snapshot from the cache carries them
+// as of when it was cached, and changing a product must reach every
+// license of it at once — far too many snapshots to invalidate one by one.
+// So cached licenses take their product's settings from a snapshot of
+// their own, under one key per product, which UpdateProduct invalidates.
+
+func productCacheKey(productID string) string { return "prod:" + productID }
+
+// productSettings is a product's snapshot.
+type productSettings struct {
+	TokenTTL time.Duration `json:"token_ttl"`
+	Policy   store.Policy  `json:"policy"`
+}
+
+// withProductSettings returns licenses read through the cache with their
+// products' current settings. Without a cache they came from the store
+// and are returned as they are.
+func (s *Service) withProductSettings(ctx context.Context, ls []store.License) ([]store.License, error) {
+	if s.cache == nil {
+		return ls, nil
+	}
+	out := slices.Clone(ls)
+	for i := range out {
+		l := &out[i]
+		ps, err := cachedRead(ctx, s.cache, productCacheKey(l.ProductID), snapshotTTL, func() (productSettings, error) {
+			p, err := s.store.ProductByID(ctx, l.BrandID, l.ProductID)
+			return productSettings{TokenTTL: p.TokenTTL, Policy: p.Policy}, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		l.TokenTTL, l.Policy = ps.TokenTTL, ps.Policy
+	}
+	return out, nil
+}
