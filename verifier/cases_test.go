@@ -317,6 +317,11 @@ func cases() []tcase {
 	dup("lone-surrogate", "a lone UTF-16 surrogate", `"jti":"`, `"jti":"\ud800`)
 	dup("invalid-utf8", "invalid UTF-8 in a string", `"jti":"`, "\"jti\":\"\xff")
 	dup("control-char", "a raw control character in a string", `"jti":"`, "\"jti\":\"\x01")
+	dup("nul-in-string", `U+0000 escaped in a string ("\u0000")`, `"jti":"`, `"jti":"\u0000`)
+	dup("nul-in-member-name", `U+0000 escaped in an unknown claim's name`, `"seats":`, `"\u0000x":1,"seats":`)
+	dup("nul-inside-member-name", `U+0000 escaped inside an unknown claim's name`, `"seats":`, `"x\u0000":1,"seats":`)
+	ok("ok-escaped-backslash-u0000", `"\\u0000" is a backslash and "u0000", not U+0000`,
+		rawClaims(func(s string) string { return strings.Replace(s, `"seats":`, `"note":"\\u0000","seats":`, 1) }), base)
 	dup("trailing-data", "data after the claims object", `"seats":5`, `"seats":5}{"a":1`)
 	dup("trailing-comma", "a trailing comma", `"seats":5`, `"seats":5,`)
 	bad("claims-array", "claims are a JSON array", signRaw(headerFor(kidA), `[1,2]`, keyA), ErrMalformed)

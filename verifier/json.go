@@ -385,6 +385,12 @@ func (s *scanner) escape(buf []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r == 0 {
+			// U+0000 is refused in every string and member name, as the
+			// API refuses it in input: no issuer writes it, and readers
+			// disagree on it (PHP cannot even name a property after it).
+			return nil, s.fail("U+0000 in a string")
+		}
 		return utf8.AppendRune(buf, r), nil
 	}
 	return nil, s.fail("invalid escape")
