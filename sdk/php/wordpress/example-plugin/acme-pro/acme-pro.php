@@ -23,6 +23,10 @@ require_once __DIR__ . '/licensed/wordpress/class-licensed-wp-license.php';
 if ( ! defined( 'ACME_PRO_LICENSE_SERVICE' ) ) {
 	define( 'ACME_PRO_LICENSE_SERVICE', 'https://licenses.acme.example' );
 }
+// The iss of the service's tokens (its LICENSED_ISSUER): its public URL.
+if ( ! defined( 'ACME_PRO_LICENSE_ISSUER' ) ) {
+	define( 'ACME_PRO_LICENSE_ISSUER', ACME_PRO_LICENSE_SERVICE );
+}
 
 function acme_pro_license(): Licensed_WP_License {
 	static $license = null;
@@ -32,6 +36,7 @@ function acme_pro_license(): Licensed_WP_License {
 				'slug'        => 'acme-pro',
 				'name'        => 'Acme Pro',
 				'service'     => ACME_PRO_LICENSE_SERVICE,
+				'issuer'      => ACME_PRO_LICENSE_ISSUER,
 				'product'     => 'acme/acme-pro',
 				'jwks'        => __DIR__ . '/jwks.json',
 				'plugin_file' => __FILE__,

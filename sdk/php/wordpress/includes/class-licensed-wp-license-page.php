@@ -9,10 +9,6 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-if ( class_exists( 'Licensed_WP_License_Page', false ) ) {
-	return;
-}
-
 final class Licensed_WP_License_Page {
 
 	/** @var Licensed_WP_License */
