@@ -111,7 +111,9 @@ func startWordPress(t *testing.T, o wpOptions, jwks []byte) *wordpress {
 	// A database and a user of this run's own.
 	db, password := strings.ReplaceAll(randomName("licensed_wp_"), "-", "_"), randomName("pw")
 	mysql(t, fmt.Sprintf("CREATE DATABASE %[1]s; CREATE USER '%[1]s'@'localhost' IDENTIFIED BY '%[2]s'; GRANT ALL ON %[1]s.* TO '%[1]s'@'localhost';", db, password))
-	t.Cleanup(func() { mysql(t, fmt.Sprintf("DROP DATABASE IF EXISTS %[1]s; DROP USER IF EXISTS '%[1]s'@'localhost';", db)) })
+	t.Cleanup(func() {
+		mysql(t, fmt.Sprintf("DROP DATABASE IF EXISTS %[1]s; DROP USER IF EXISTS '%[1]s'@'localhost';", db))
+	})
 
 	port := freePort(t)
 	wp.url = fmt.Sprintf("http://127.0.0.1:%d", port)
