@@ -197,8 +197,9 @@ final class Verifier
         if ($len > self::MAX_TOKEN_SIZE) {
             throw new MalformedTokenException("malformed token: $len bytes, limit " . self::MAX_TOKEN_SIZE);
         }
-        if (substr_count($token, '.') !== 2) {
-            throw new MalformedTokenException('malformed token: ' . (substr_count($token, '.') + 1) . ' parts, want 3');
+        $dots = substr_count($token, '.');
+        if ($dots !== 2) {
+            throw new MalformedTokenException('malformed token: ' . ($dots + 1) . ' parts, want 3');
         }
         list($h64, $p64, $s64) = explode('.', $token);
         $header = Base64Url::decode($h64);
@@ -231,11 +232,16 @@ final class Verifier
     /** The header must be exactly {alg: EdDSA, typ: license+jwt, kid}. */
     private static function parseHeader(string $json): string
     {
-        $h = Json::decodeObject($json);
+        // The header as the issuer writes it, with a kid of the base64url
+        // alphabet, needs no JSON decoder: it can only mean this.
+        if (preg_match('/^\{"alg":"EdDSA","typ":"license\+jwt","kid":"([A-Za-z0-9_-]*)"\}$/D', $json, $m)) {
+            return $m[1];
+        }
+        $h = Json::decodeMembers($json);
         if (is_string($h)) {
             throw new MalformedTokenException('malformed token: header: ' . $h);
         }
-        foreach (get_object_vars($h) as $name => $value) {
+        foreach ($h as $name => $value) {
             if ($name !== 'alg' && $name !== 'typ' && $name !== 'kid') {
                 throw new MalformedTokenException('malformed token: header member ' . self::quote((string) $name) . ' not allowed');
             }
@@ -243,16 +249,16 @@ final class Verifier
                 throw new MalformedTokenException("malformed token: header: $name is not a string");
             }
         }
-        if (($h->alg ?? null) !== self::ALGORITHM) {
+        if (($h['alg'] ?? null) !== self::ALGORITHM) {
             throw new MalformedTokenException('malformed token: header: alg not allowed');
         }
-        if (($h->typ ?? null) !== self::TOKEN_TYPE) {
+        if (($h['typ'] ?? null) !== self::TOKEN_TYPE) {
             throw new MalformedTokenException('malformed token: header: typ not allowed');
         }
-        if (!isset($h->kid)) {
+        if (!isset($h['kid'])) {
             throw new MalformedTokenException('malformed token: header: no kid');
         }
-        return $h->kid;
+        return $h['kid'];
     }
 
     const STRING_CLAIMS = ['iss' => 'issuer', 'sub' => 'subject', 'aud' => 'audience', 'jti' => 'id', 'status' => 'status',
@@ -268,13 +274,13 @@ final class Verifier
      */
     private static function parseClaims(string $json): array
     {
-        $o = Json::decodeObject($json);
-        if (is_string($o)) {
-            throw new MalformedTokenException('malformed token: claims: ' . $o);
+        $members = Json::decodeMembers($json);
+        if (is_string($members)) {
+            throw new MalformedTokenException('malformed token: claims: ' . $members);
         }
         $c = new Claims();
         $has = [];
-        foreach (get_object_vars($o) as $name => $v) {
+        foreach ($members as $name => $v) {
             $name = (string) $name;
             if (isset(self::STRING_CLAIMS[$name])) {
                 if (!is_string($v)) {
