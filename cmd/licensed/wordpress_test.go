@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/licensedhq/licensed/store/storetest"
 )
 
 // TestWordPressPlugin drives the example plugin in a real WordPress with a
@@ -18,7 +21,9 @@ import (
 // Activate (the page says Active); the brand suspends the license through
 // the brand API, WP-Cron runs the plugin's refresh, and the admin sees the
 // suspended notice; the customer frees the seat from the page, and the
-// brand API shows it free. A screenshot of each step is saved in
+// brand API shows it free. Before the suspension, the service is cut off
+// during a refresh: the plugin keeps working on its cached token and
+// retries with backoff. A screenshot of each step is saved in
 // $LICENSED_TEST_ARTIFACTS (default: wordpress-e2e under the system's
 // temporary directory), which the test logs.
 func TestWordPressPlugin(t *testing.T) {
@@ -36,8 +41,10 @@ func TestWordPressPlugin(t *testing.T) {
 	licenseID, key := r.str("license", "id"), r.str("license_key")
 	jwks := s.call(t, "GET", "/.well-known/jwks.json", "", nil).raw
 
+	// The site reaches the service through a proxy the test can cut.
+	proxy := storetest.StartProxy(t, s.URL())
 	wp := startWordPress(t, wpOptions{constants: map[string]string{
-		"ACME_PRO_LICENSE_SERVICE": phpString(s.URL()),
+		"ACME_PRO_LICENSE_SERVICE": phpString(proxy.URL()),
 		"ACME_PRO_LICENSE_ISSUER":  phpString(testIssuer),
 	}}, jwks)
 	t.Logf("WordPress installed and serving in %v", time.Since(start).Round(time.Millisecond))
@@ -121,6 +128,26 @@ func TestWordPressPlugin(t *testing.T) {
 		t.Fatalf("licensed feature %q", footer)
 	}
 
+	// The service is unreachable when WP-Cron refreshes: the plugin keeps
+	// working on its cached token and retries after a backoff.
+	proxy.Cut()
+	wp.runCron(t, "acme-pro_license_refresh")
+	backoff := wp.php(t, `require ABSPATH_LOAD; $m = get_option('acme-pro_license_meta'); echo (int) $m['failures'], ' ', $m['next_refresh'] - time();`)
+	var failures, wait int
+	if _, err := fmt.Sscan(backoff, &failures, &wait); err != nil || failures != 1 || wait < 140 || wait > 300 {
+		t.Fatalf("after a failed refresh: failures and seconds to the retry %q, want 1 and 150-300", backoff)
+	}
+	run("offline", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(".licensed-last-error")))
+	if got := text(".licensed-status"); got != "Active" {
+		t.Fatalf("status while the service is unreachable %q", got)
+	}
+	shot("03-service-unreachable")
+	run("front end, offline", chromedp.Navigate(wp.url+"/"))
+	if footer := text(".acme-pro-footer"); footer != "Powered by Acme Pro" {
+		t.Fatalf("licensed feature while offline %q", footer)
+	}
+	proxy.Restore()
+
 	// The brand suspends; WP-Cron's refresh brings the suspended token.
 	expect(t, s.call(t, "POST", "/v1/licenses/"+licenseID+"/suspend", acme.writeKey, map[string]any{"reason": "chargeback"}), http.StatusOK, "")
 	wp.runCron(t, "acme-pro_license_refresh")
@@ -134,7 +161,7 @@ func TestWordPressPlugin(t *testing.T) {
 	if got := text(".licensed-notice-suspended"); !strings.Contains(got, "Acme Pro license is suspended") {
 		t.Fatalf("notice %q", got)
 	}
-	shot("03-suspended")
+	shot("04-suspended")
 	run("front end, suspended", chromedp.Navigate(wp.url+"/"))
 	html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
 	if err != nil {
@@ -156,7 +183,7 @@ func TestWordPressPlugin(t *testing.T) {
 	if got := text(".licensed-flash p"); got != "The seat is free." {
 		t.Fatalf("flash %q", got)
 	}
-	shot("04-seat-freed")
+	shot("05-seat-freed")
 	acts = s.call(t, "GET", "/v1/licenses/"+licenseID+"/activations", acme.readKey, nil)
 	if data, _ := acts.get("data").([]any); len(data) != 0 {
 		t.Fatalf("activations after freeing the seat: %s", acts.raw)
@@ -173,6 +200,10 @@ func screenshotDir(t *testing.T) string {
 		dir = filepath.Join(os.TempDir(), "licensed-test-artifacts")
 	}
 	dir = filepath.Join(dir, "wordpress-e2e")
+	// Screenshots of an earlier run must not pass for this run's.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
