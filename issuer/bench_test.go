@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/local"
 	"github.com/licensedhq/licensed/store/sqlite"
@@ -27,9 +28,10 @@ func benchService(b *testing.B, cache store.Cache) (*Service, string) {
 	if _, err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	master := make([]byte, 32)
-	rand.Read(master)
-	sec, _ := keys.NewSecrets(master)
+	sec, err := seal.NewKeyring(seal.GenerateMasterKey())
+	if err != nil {
+		b.Fatal(err)
+	}
 	km := keys.NewManager(st, sec)
 	if err := km.Sync(ctx); err != nil {
 		b.Fatal(err)

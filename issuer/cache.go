@@ -23,7 +23,7 @@ const (
 	snapshotTTL = 5 * time.Minute
 )
 
-func keyIDCacheKey(hash []byte) string { return "lkh:" + hex.EncodeToString(hash) }
+func keyIDCacheKey(hash []byte) string { return "lkr:" + hex.EncodeToString(hash) }
 
 func licensesCacheKey(licenseKeyID string) string { return "lk:" + licenseKeyID }
 
@@ -65,25 +65,42 @@ func (s *Service) invalidate(ctx context.Context, keys ...string) {
 	_ = s.cache.Invalidate(context.WithoutCancel(ctx), keys...)
 }
 
-// licenseKeyID finds the id of the license key with this lookup hash.
-func (s *Service) licenseKeyID(ctx context.Context, hash []byte) (string, error) {
-	return cachedRead(ctx, s.cache, keyIDCacheKey(hash), keyIDTTL, func() (string, error) {
-		lk, err := s.store.LicenseKeyByHash(ctx, hash)
-		return lk.ID, err
-	})
+// keyRef is what the product API needs of a license key row: its id, and
+// its brand, which scopes every read that follows.
+type keyRef struct {
+	ID      string `json:"id"`
+	BrandID string `json:"brand_id"`
+}
+
+// licenseKeyRef finds the license key by its lookup hash: under the
+// primary master key, and during a master key rotation under the old ones
+// too, since a row not yet re-sealed still holds its old hash.
+func (s *Service) licenseKeyRef(ctx context.Context, key string) (keyRef, error) {
+	var err error
+	for _, hash := range s.secrets.LookupHashes([]byte(key)) {
+		var ref keyRef
+		ref, err = cachedRead(ctx, s.cache, keyIDCacheKey(hash), keyIDTTL, func() (keyRef, error) {
+			lk, err := s.store.LicenseKeyByHash(ctx, hash)
+			return keyRef{ID: lk.ID, BrandID: lk.BrandID}, err
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			return ref, err
+		}
+	}
+	return keyRef{}, err
 }
 
 // keyLicenses is every license under a key, as of the last change.
-func (s *Service) keyLicenses(ctx context.Context, licenseKeyID string) ([]store.License, error) {
-	return cachedRead(ctx, s.cache, licensesCacheKey(licenseKeyID), snapshotTTL, func() ([]store.License, error) {
-		return s.store.LicensesByKey(ctx, licenseKeyID)
+func (s *Service) keyLicenses(ctx context.Context, key keyRef) ([]store.License, error) {
+	return cachedRead(ctx, s.cache, licensesCacheKey(key.ID), snapshotTTL, func() ([]store.License, error) {
+		return s.store.LicensesByKey(ctx, key.BrandID, key.ID)
 	})
 }
 
 // liveActivation is the seat instance holds, or nil.
-func (s *Service) liveActivation(ctx context.Context, licenseID, instance string) (*store.Activation, error) {
+func (s *Service) liveActivation(ctx context.Context, brandID, licenseID, instance string) (*store.Activation, error) {
 	return cachedRead(ctx, s.cache, activationCacheKey(licenseID, instance), snapshotTTL, func() (*store.Activation, error) {
-		a, err := s.store.LiveActivation(ctx, licenseID, instance)
+		a, err := s.store.LiveActivation(ctx, brandID, licenseID, instance)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
 		}

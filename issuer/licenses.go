@@ -28,7 +28,7 @@ func (s *Service) ownLicense(ctx context.Context, q store.Queries, p Principal, 
 	if !validID(id) {
 		return store.License{}, errNotFound
 	}
-	l, err := q.LicenseByID(ctx, id)
+	l, err := q.LicenseByID(ctx, p.BrandID, id)
 	if err != nil {
 		return store.License{}, notFoundAs(err, errNotFound)
 	}
@@ -53,7 +53,9 @@ func (s *Service) Search(ctx context.Context, p Principal, in SearchInput) (Page
 		return Page[License]{}, err
 	}
 	flt := store.LicenseFilter{Email: email, AfterID: after, Limit: limit + 1}
-	if !p.Has(ScopeLicensesReadAll) && !p.Platform() {
+	if p.Has(ScopeLicensesReadAll) || p.Platform() {
+		flt.AllBrands = true
+	} else {
 		flt.BrandID = p.BrandID
 	}
 	list, err := s.store.SearchLicenses(ctx, flt)
@@ -112,7 +114,7 @@ func (s *Service) change(ctx context.Context, p Principal, o Origin, id, action 
 	now := s.now().UTC()
 	var out store.License
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
-		l, err := tx.LockLicense(ctx, id)
+		l, err := tx.LockLicense(ctx, p.BrandID, id)
 		if err != nil || l.BrandID != p.BrandID {
 			return notFoundAs(orNotFound(err), errNotFound)
 		}
@@ -329,7 +331,7 @@ func (s *Service) Activations(ctx context.Context, p Principal, id string, in Pa
 	if err := f.err(); err != nil {
 		return Page[Activation]{}, err
 	}
-	list, err := s.store.LiveActivations(ctx, l.ID)
+	list, err := s.store.LiveActivations(ctx, l.BrandID, l.ID)
 	if err != nil {
 		return Page[Activation]{}, err
 	}
@@ -354,11 +356,11 @@ func (s *Service) ReleaseActivation(ctx context.Context, p Principal, o Origin, 
 	var a store.Activation
 	err := s.store.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		l, err = tx.LockLicense(ctx, licenseID)
+		l, err = tx.LockLicense(ctx, p.BrandID, licenseID)
 		if err != nil || l.BrandID != p.BrandID {
 			return notFoundAs(orNotFound(err), errNotFound)
 		}
-		a, err = tx.ActivationByID(ctx, activationID)
+		a, err = tx.ActivationByID(ctx, p.BrandID, activationID)
 		if err != nil || a.LicenseID != l.ID || a.DeactivatedAt != nil {
 			return notFoundAs(orNotFound(err), Errorf(CodeNotFound, "no such activation holds a seat of this license"))
 		}
@@ -392,7 +394,7 @@ func (s *Service) AuditEvents(ctx context.Context, p Principal, licenseID string
 	if err := f.err(); err != nil {
 		return Page[AuditEvent]{}, err
 	}
-	list, err := s.store.AuditEvents(ctx, store.AuditFilter{BrandID: p.BrandID, LicenseID: licenseID, BeforeID: before, Limit: limit + 1})
+	list, err := s.store.AuditEvents(ctx, p.BrandID, store.AuditFilter{LicenseID: licenseID, BeforeID: before, Limit: limit + 1})
 	if err != nil {
 		return Page[AuditEvent]{}, err
 	}

@@ -52,11 +52,12 @@ func (s *Service) RateKey(licenseKey string) string {
 // licensesOf finds the key's licenses, and among them product's when
 // product is given; from the cache when there is one.
 func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (string, []store.License, *store.License, error) {
-	keyID, err := s.licenseKeyID(ctx, s.secrets.LookupHash([]byte(key)))
+	ref, err := s.licenseKeyRef(ctx, key)
 	if err != nil {
 		return "", nil, nil, notFoundAs(err, errLicenseNotFound)
 	}
-	all, err := s.keyLicenses(ctx, keyID)
+	keyID := ref.ID
+	all, err := s.keyLicenses(ctx, ref)
 	if err != nil || len(all) == 0 {
 		return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
 	}
@@ -108,7 +109,7 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 	var out Activated
 	var created bool
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		l, err := tx.LockLicense(ctx, found.ID)
+		l, err := tx.LockLicense(ctx, found.BrandID, found.ID)
 		if err != nil {
 			return err
 		}
@@ -116,7 +117,7 @@ func (s *Service) Activate(ctx context.Context, o Origin, in ActivateInput) (Act
 		if err := usable(l, now); err != nil {
 			return err
 		}
-		a, err := tx.LiveActivation(ctx, l.ID, sp.instance)
+		a, err := tx.LiveActivation(ctx, l.BrandID, l.ID, sp.instance)
 		switch {
 		case err == nil:
 			a, err = s.reactivate(ctx, tx, a, in.InstanceName, now)
@@ -235,7 +236,7 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 	var act *store.Activation
 	if instance != "" {
 		var err error
-		if act, err = s.liveActivation(ctx, l.ID, instance); err != nil {
+		if act, err = s.liveActivation(ctx, l.BrandID, l.ID, instance); err != nil {
 			return Validation{}, err
 		}
 		if act == nil && code == Valid {
@@ -289,7 +290,7 @@ func (s *Service) ProductActivations(ctx context.Context, in ActivationsInput) (
 	if err != nil {
 		return ActivationList{}, err
 	}
-	list, err := s.store.LiveActivations(ctx, found.ID)
+	list, err := s.store.LiveActivations(ctx, found.BrandID, found.ID)
 	if err != nil {
 		return ActivationList{}, err
 	}
@@ -332,13 +333,13 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 	}
 	var out Deactivated
 	err = s.store.InTx(ctx, func(tx store.Tx) error {
-		l, err := tx.LockLicense(ctx, found.ID)
+		l, err := tx.LockLicense(ctx, found.BrandID, found.ID)
 		if err != nil {
 			return err
 		}
 		var a store.Activation
 		if activationID != "" {
-			a, err = tx.ActivationByID(ctx, activationID)
+			a, err = tx.ActivationByID(ctx, l.BrandID, activationID)
 			if err == nil && (a.LicenseID != l.ID || a.DeactivatedAt != nil) {
 				err = store.ErrNotFound
 			}
@@ -346,7 +347,7 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 				return notFoundAs(err, errNoSuchActivation)
 			}
 			instance = a.Instance
-		} else if a, err = tx.LiveActivation(ctx, l.ID, instance); err != nil {
+		} else if a, err = tx.LiveActivation(ctx, l.BrandID, l.ID, instance); err != nil {
 			return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat of this license"))
 		}
 		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}

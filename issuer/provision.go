@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 )
 
@@ -79,7 +81,7 @@ func (s *Service) Provision(ctx context.Context, p Principal, o Origin, in Provi
 		if body, keyID, err = s.provision(ctx, tx, p, o, in, sp, now); err != nil || idemKey == "" {
 			return err
 		}
-		return tx.CompleteIdempotency(ctx, p.BrandID, idemKey, 201, s.secrets.Seal(body, idempotencyAAD(p.BrandID, idemKey)))
+		return tx.CompleteIdempotency(ctx, p.BrandID, idemKey, 201, s.secrets.Seal(body, seal.IdempotencyAAD(p.BrandID, idemKey)))
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		// Lost a race with a concurrent provisioning of the same product
@@ -118,13 +120,12 @@ func (s *Service) claim(ctx context.Context, tx store.Tx, brandID, key string, h
 	if rec.Status == 0 {
 		return nil, false, Errorf(CodeIdempotencyConflict, "a request with this Idempotency-Key is still in progress")
 	}
-	body, err := s.secrets.Open(rec.Body, idempotencyAAD(brandID, key))
-	return body, true, err
-}
-
-// The stored response holds the license key, so it is sealed like the key.
-func idempotencyAAD(brandID, key string) []byte {
-	return []byte("idempotency:" + brandID + ":" + key)
+	// The stored response holds the license key, so it is sealed like the key.
+	body, err := s.secrets.Open(rec.Body, seal.IdempotencyAAD(brandID, key))
+	if err != nil {
+		return nil, false, fmt.Errorf("stored answer of idempotency key: %w", err)
+	}
+	return body, true, nil
 }
 
 // requestHash is the same for the same JSON value, whatever the member
@@ -159,7 +160,7 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	if err != nil {
 		return nil, "", err
 	}
-	if prior, err := tx.LicenseByKeyAndProduct(ctx, lk.ID, prod.ID); err == nil {
+	if prior, err := tx.LicenseByKeyAndProduct(ctx, p.BrandID, lk.ID, prod.ID); err == nil {
 		return nil, "", licenseExists(prior.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, "", err
@@ -207,7 +208,7 @@ func (s *Service) licenseKeyFor(ctx context.Context, tx store.Tx, brandID, custo
 		ID: newID(), BrandID: brandID, CustomerID: customerID,
 		Hash: s.secrets.LookupHash([]byte(key)), Hint: keyHint(key), CreatedAt: now,
 	}
-	lk.Ciphertext = s.secrets.Seal([]byte(key), licenseKeyAAD(lk.ID))
+	lk.Ciphertext = s.secrets.Seal([]byte(key), seal.LicenseKeyAAD(lk.ID))
 	return lk, key, tx.CreateLicenseKey(ctx, lk)
 }
 
@@ -224,7 +225,7 @@ func (s *Service) licenseExistsAfterRace(ctx context.Context, p Principal, in Pr
 	if err != nil {
 		return err
 	}
-	l, err := s.store.LicenseByKeyAndProduct(ctx, lk.ID, prod.ID)
+	l, err := s.store.LicenseByKeyAndProduct(ctx, p.BrandID, lk.ID, prod.ID)
 	if err != nil {
 		return err
 	}

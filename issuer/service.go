@@ -3,12 +3,14 @@ package issuer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 )
 
@@ -16,7 +18,7 @@ import (
 type Service struct {
 	store   store.Store
 	keys    *keys.Manager
-	secrets *keys.Secrets
+	secrets *seal.Keyring
 	cache   store.Cache
 	issuer  string
 	now     func() time.Time
@@ -24,9 +26,11 @@ type Service struct {
 
 // Config wires a Service; every member but Cache and Now is required.
 type Config struct {
-	Store   store.Store
-	Keys    *keys.Manager
-	Secrets *keys.Secrets
+	Store store.Store
+	Keys  *keys.Manager
+	// Secrets seals license keys and stored answers, and computes the
+	// lookup hashes of license keys.
+	Secrets *seal.Keyring
 	// Cache, when set, serves the product API's reads. It must be shared by
 	// every replica that serves the same store (Redis), or the service must
 	// be the store's only writer (the embedded SQLite default).
@@ -114,11 +118,12 @@ func validID(s string) bool {
 }
 
 func (s *Service) openLicenseKey(licenseKeyID string, ciphertext []byte) (string, error) {
-	b, err := s.secrets.Open(ciphertext, licenseKeyAAD(licenseKeyID))
-	return string(b), err
+	b, err := s.secrets.Open(ciphertext, seal.LicenseKeyAAD(licenseKeyID))
+	if err != nil {
+		return "", fmt.Errorf("license key %s: %w", licenseKeyID, err)
+	}
+	return string(b), nil
 }
-
-func licenseKeyAAD(id string) []byte { return []byte("license_key:" + id) }
 
 // audit appends one event to the transaction.
 func (s *Service) audit(ctx context.Context, tx store.Tx, e store.AuditEvent, o Origin, data any) error {

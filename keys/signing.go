@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 )
 
@@ -40,7 +41,7 @@ var ErrNoActiveKey = errors.New("keys: no active signing key")
 // JWKS of every key a live token may carry.
 type Manager struct {
 	store        store.Store
-	secrets      *Secrets
+	secrets      *seal.Keyring
 	now          func() time.Time
 	publishDelay time.Duration
 	retireGrace  time.Duration
@@ -70,7 +71,7 @@ func WithPublishDelay(d time.Duration) Option { return func(m *Manager) { m.publ
 func WithRetireGrace(d time.Duration) Option { return func(m *Manager) { m.retireGrace = d } }
 
 // NewManager returns a Manager; call Sync before using it.
-func NewManager(st store.Store, sec *Secrets, opts ...Option) *Manager {
+func NewManager(st store.Store, sec *seal.Keyring, opts ...Option) *Manager {
 	m := &Manager{
 		store:        st,
 		secrets:      sec,
@@ -177,7 +178,7 @@ func (m *Manager) create(ctx context.Context, state store.KeyState) (store.Signi
 	k := store.SigningKey{
 		KID:                  kid,
 		PublicKey:            pub,
-		PrivateKeyCiphertext: m.secrets.Seal(priv.Seed(), sealAAD(kid)),
+		PrivateKeyCiphertext: m.secrets.Seal(priv.Seed(), seal.SigningKeyAAD(kid)),
 		State:                state,
 		CreatedAt:            now,
 	}
@@ -210,8 +211,6 @@ func audit(ctx context.Context, tx store.Tx, at time.Time, action string, data m
 		Action: action, RequestID: "", IP: "", Data: b,
 	})
 }
-
-func sealAAD(kid string) []byte { return []byte("signing_key:" + kid) }
 
 func (m *Manager) load(ctx context.Context, keys []store.SigningKey) error {
 	maxTTL, err := m.store.MaxTokenTTL(ctx)
@@ -246,7 +245,7 @@ func (m *Manager) load(ctx context.Context, keys []store.SigningKey) error {
 }
 
 func (m *Manager) open(k store.SigningKey) (*activeKey, error) {
-	seed, err := m.secrets.Open(k.PrivateKeyCiphertext, sealAAD(k.KID))
+	seed, err := m.secrets.Open(k.PrivateKeyCiphertext, seal.SigningKeyAAD(k.KID))
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
 	}

@@ -12,12 +12,22 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/postgres"
 	"github.com/licensedhq/licensed/store/sqlite"
 	"github.com/licensedhq/licensed/store/storetest"
 	"github.com/licensedhq/licensed/verifier"
 )
+
+func testSecrets(t *testing.T) *seal.Keyring {
+	t.Helper()
+	r, err := seal.NewKeyring(seal.GenerateMasterKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 type fakeClock struct {
 	mu sync.Mutex

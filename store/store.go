@@ -30,6 +30,12 @@ type Store interface {
 // Queries are the reads, available on a Store and inside a transaction.
 // Ids are UUIDs in canonical form: PostgreSQL stores them as uuid and
 // refuses to compare anything else with them.
+//
+// Tenancy is part of every read of a brand's licenses, activations and
+// audit events: they take the brand id and the SQL filters by it, so that
+// another brand's id is ErrNotFound from the store itself, whatever the
+// layers above check. Where the product API starts from a license key, the
+// key row (LicenseKeyByHash) gives the brand.
 type Queries interface {
 	BrandByID(ctx context.Context, id string) (Brand, error)
 	BrandBySlug(ctx context.Context, slug string) (Brand, error)
@@ -42,33 +48,44 @@ type Queries interface {
 	APIKeyByPrefix(ctx context.Context, prefix string) (APIKey, error)
 
 	CustomerByEmail(ctx context.Context, email string) (Customer, error)
+	// LicenseKeyByHash finds a key by its lookup hash; its BrandID is the
+	// brand every later read of the product API is scoped to.
 	LicenseKeyByHash(ctx context.Context, hash []byte) (LicenseKey, error)
 	// LatestLicenseKey is the most recently created key of a customer at a
 	// brand: the one provisioning reuses.
 	LatestLicenseKey(ctx context.Context, brandID, customerID string) (LicenseKey, error)
 
-	LicenseByID(ctx context.Context, id string) (License, error)
-	// LicensesByKey lists every license under one license key, oldest first.
-	LicensesByKey(ctx context.Context, licenseKeyID string) ([]License, error)
+	// LicenseByID is a license of the brand; another brand's is ErrNotFound.
+	LicenseByID(ctx context.Context, brandID, id string) (License, error)
+	// LicensesByKey lists every license of the brand under one license key,
+	// oldest first.
+	LicensesByKey(ctx context.Context, brandID, licenseKeyID string) ([]License, error)
 	// LicenseByKeyAndProduct is the license of one product under a key.
-	LicenseByKeyAndProduct(ctx context.Context, licenseKeyID, productID string) (License, error)
-	// SearchLicenses lists the licenses of a customer email, ordered by id.
+	LicenseByKeyAndProduct(ctx context.Context, brandID, licenseKeyID, productID string) (License, error)
+	// SearchLicenses lists the licenses of a customer email, ordered by id:
+	// of one brand, or of every brand when the filter says so explicitly.
 	SearchLicenses(ctx context.Context, f LicenseFilter) ([]License, error)
 
-	ActivationByID(ctx context.Context, id string) (Activation, error)
+	// ActivationByID is an activation of a license of the brand.
+	ActivationByID(ctx context.Context, brandID, id string) (Activation, error)
 	// LiveActivation is the activation holding a seat for instance, if any.
-	LiveActivation(ctx context.Context, licenseID, instance string) (Activation, error)
+	LiveActivation(ctx context.Context, brandID, licenseID, instance string) (Activation, error)
 	// LiveActivations lists the seats in use, oldest first.
-	LiveActivations(ctx context.Context, licenseID string) ([]Activation, error)
-	CountLiveActivations(ctx context.Context, licenseID string) (int, error)
+	LiveActivations(ctx context.Context, brandID, licenseID string) ([]Activation, error)
+	CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error)
 
-	// AuditEvents lists a brand's events newest first.
-	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// AuditEvents lists a brand's events newest first. brandID is
+	// required: an empty one is an error, never "every brand".
+	AuditEvents(ctx context.Context, brandID string, f AuditFilter) ([]AuditEvent, error)
 
 	Idempotency(ctx context.Context, brandID, key string) (Idempotency, error)
 
 	// SigningKeys lists every signing key, oldest first.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	// SealedValues pages through one sealed column (see SealedKind), for
+	// the start-up check of the master key and for its rotation.
+	SealedValues(ctx context.Context, f SealedFilter) ([]SealedValue, error)
 }
 
 // Tx is one read-write transaction.
@@ -99,10 +116,11 @@ type Tx interface {
 	// transaction ends: every writer of one license goes through it. It
 	// reads after taking the lock, so SeatsUsed counts every seat committed
 	// by the writers it waited for.
-	LockLicense(ctx context.Context, id string) (License, error)
+	LockLicense(ctx context.Context, brandID, id string) (License, error)
 	// UpdateLicense writes status, seats, expires_at, entitlements, metadata
-	// and updated_at, and bumps the version, if the stored version still is
-	// l.Version; else ErrConflict. It returns the new version.
+	// and updated_at, and bumps the version, if the stored license (of
+	// l.BrandID) still is at l.Version; else ErrConflict. It returns the new
+	// version.
 	UpdateLicense(ctx context.Context, l License) (int64, error)
 
 	// CreateActivation: ErrAlreadyExists when the instance holds a live seat.
@@ -131,6 +149,11 @@ type Tx interface {
 	// activated_at or retired_at with at; ErrConflict when kid is not in
 	// state from (someone else moved it first).
 	SetSigningKeyState(ctx context.Context, kid string, from, to KeyState, at time.Time) error
+
+	// ReSeal replaces a sealed value with ciphertext (and, for a license
+	// key, its lookup hash with hash) if it still is v.Ciphertext; else
+	// ErrConflict, or ErrNotFound when the row is gone.
+	ReSeal(ctx context.Context, v SealedValue, ciphertext, hash []byte) error
 }
 
 // Brand is a vendor with its products, e.g. Rank Math.
@@ -219,12 +242,15 @@ type License struct {
 	SeatsUsed     int
 }
 
-// LicenseFilter selects licenses of one customer email.
+// LicenseFilter selects licenses of one customer email, of one brand or,
+// only when AllBrands says so, of every brand: a filter with neither is
+// refused.
 type LicenseFilter struct {
-	Email   string
-	BrandID string // "" for every brand
-	AfterID string // cursor: ids greater than this
-	Limit   int    // 0: no limit
+	Email     string
+	BrandID   string
+	AllBrands bool
+	AfterID   string // cursor: ids greater than this
+	Limit     int    // 0: no limit
 }
 
 // Activation is one seat held by one instance (site or machine).
@@ -260,9 +286,8 @@ type AuditEvent struct {
 	Data      json.RawMessage
 }
 
-// AuditFilter selects a brand's events.
+// AuditFilter narrows a brand's events.
 type AuditFilter struct {
-	BrandID   string
 	LicenseID string // "" for all
 	BeforeID  string // cursor: ids less than this
 	Limit     int    // 0: no limit
@@ -300,4 +325,48 @@ type SigningKey struct {
 	CreatedAt            time.Time
 	ActivatedAt          *time.Time
 	RetiredAt            *time.Time
+}
+
+// SealedKind names a column whose values are sealed under the master key.
+type SealedKind string
+
+const (
+	// SealedSigningKey: signing_keys.private_key_ciphertext, by kid.
+	SealedSigningKey SealedKind = "signing_key"
+	// SealedLicenseKey: license_keys.key_ciphertext, by id; its key_hash
+	// is peppered by the same master key and changes with it.
+	SealedLicenseKey SealedKind = "license_key"
+	// SealedIdempotency: idempotency_keys.body of completed records, by
+	// brand id and key (it holds the license key).
+	SealedIdempotency SealedKind = "idempotency"
+)
+
+// SealedKinds lists every sealed column.
+func SealedKinds() []SealedKind {
+	return []SealedKind{SealedSigningKey, SealedLicenseKey, SealedIdempotency}
+}
+
+// SealedValue is one sealed value and the row it belongs to.
+type SealedValue struct {
+	Kind SealedKind
+	// BrandID is set for idempotency records only.
+	BrandID string
+	// ID is the kid, the license key id, or the idempotency key.
+	ID         string
+	Ciphertext []byte
+}
+
+// SealedFilter selects one page of one sealed column, in (BrandID, ID)
+// order.
+type SealedFilter struct {
+	Kind SealedKind
+	// AfterBrandID and AfterID: the cursor, the last value of the page
+	// before.
+	AfterBrandID, AfterID string
+	// NotPrefix, when set, skips values whose ciphertext starts with it:
+	// those already sealed under the key a rotation moves to.
+	NotPrefix []byte
+	// Newest pages from the end instead (cursor ignored).
+	Newest bool
+	Limit  int
 }

@@ -164,7 +164,7 @@ func (s *testServer) rowCounts(t *testing.T, brand string) counts {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := s.store.AuditEvents(ctx, store.AuditFilter{BrandID: b.ID, Limit: 10000})
+	events, err := s.store.AuditEvents(ctx, b.ID, store.AuditFilter{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func (s *testServer) rowCounts(t *testing.T, brand string) counts {
 			continue
 		}
 		seen[e.LicenseID] = true
-		l, err := s.store.LicenseByID(ctx, e.LicenseID)
+		l, err := s.store.LicenseByID(ctx, b.ID, e.LicenseID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func (s *testServer) rowCounts(t *testing.T, brand string) counts {
 		c.activations += l.SeatsUsed
 	}
 	for _, email := range []string{"bad@example.com", "a@example.com"} {
-		found, err := s.store.SearchLicenses(ctx, store.LicenseFilter{Email: email, Limit: 100})
+		found, err := s.store.SearchLicenses(ctx, store.LicenseFilter{Email: email, AllBrands: true, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,10 +32,24 @@ Usage:
   licensed api-keys revoke --id <api key id>
   licensed keys list
   licensed keys rotate
+  licensed keys master-id
+  licensed keys new-master
+  licensed keys rotate-master [--batch 100] [--limit 0]
 
 Every subcommand takes the store configuration of serve (--data-dir,
---database-url, --master-key, or their LICENSED_* variables), applies pending
-migrations, and prints JSON on stdout. 'licensed <subcommand> -h' lists flags.
+--database-url, --master-key, --master-key-old, --db-timeout, or their
+LICENSED_* variables), applies pending migrations, and prints JSON on stdout
+('keys master-id' alone touches no store). 'licensed <subcommand> -h' lists
+flags.
+
+The master key (LICENSED_MASTER_KEY, or data/master.key on the embedded
+default) seals the signing keys and license keys: back it up apart from the
+database. No command creates one while the store holds secrets sealed under
+another; a missing or wrong key stops the command with how to restore it.
+Rotating it: 'keys new-master' (embedded default) or a new LICENSED_MASTER_KEY
+with the current one in LICENSED_MASTER_KEY_OLD, then 'keys rotate-master',
+which re-seals every secret under the new key and can be run again to resume;
+'keys master-id' prints the ids of the configured keys.
 `
 
 // Run runs one subcommand.
@@ -93,6 +107,12 @@ func (m *Main) admin(ctx context.Context, group string, args []string) error {
 			}
 			return m.print(m.keys.List(ctx))
 		})
+	case "keys master-id":
+		return m.run(ctx, name, args[1:], nil, m.masterID)
+	case "keys new-master":
+		return m.run(ctx, name, args[1:], nil, m.newMaster)
+	case "keys rotate-master":
+		return m.rotateMaster(ctx, args[1:], name)
 	case "keys rotate":
 		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
 			// Sync first: a store without an active key gets one, and the
@@ -200,7 +220,7 @@ func (m *Main) run(ctx context.Context, name string, args []string, own func(*fl
 		return usagef("%s: %v", name, err)
 	}
 	switch name {
-	case "serve":
+	case "serve", "keys master-id":
 	case "migrate":
 		defer m.closeStore()
 	default:

@@ -22,12 +22,19 @@ type Config struct {
 	RedisPrefix     string
 	Issuer          string
 	MasterKey       string
+	MasterKeyOld    string
 	RateLimits      string
 	TrustedProxies  string
 	KeyPublishDelay time.Duration
 	ShutdownDelay   time.Duration
+	DBTimeout       time.Duration
 	LogLevel        string
 }
+
+// DefaultDBTimeout is LICENSED_DB_TIMEOUT's default: long enough for any
+// query licensed makes on a healthy database, short enough that a request
+// to a hung one answers 503 before clients and load balancers give up.
+const DefaultDBTimeout = 5 * time.Second
 
 // setting is one configuration variable.
 type setting struct {
@@ -43,7 +50,8 @@ func (c *Config) settings() []setting {
 		{"LICENSED_REDIS_URL", "redis-url", "", "redis://... for shared rate limits and revocation fan-out; empty: in-process", &c.RedisURL},
 		{"LICENSED_REDIS_PREFIX", "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key, to share one Redis between deployments", &c.RedisPrefix},
 		{"LICENSED_ISSUER", "issuer", "", "iss claim of tokens (default http:// + addr)", &c.Issuer},
-		{"LICENSED_MASTER_KEY", "master-key", "", "32 bytes, base64; generated into the data dir on the embedded default, required with PostgreSQL", &c.MasterKey},
+		{"LICENSED_MASTER_KEY", "master-key", "", "32 bytes, base64; generated into the data dir on the embedded default (only while the store holds no secret), required with PostgreSQL", &c.MasterKey},
+		{"LICENSED_MASTER_KEY_OLD", "master-key-old", "", "master keys (comma-separated) that still open secrets but seal none: kept during a master key rotation", &c.MasterKeyOld},
 		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, or off", &c.RateLimits},
 		{"LICENSED_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", &c.TrustedProxies},
 		{"LICENSED_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
@@ -62,6 +70,7 @@ func (c *Config) durations() []durationSetting {
 	return []durationSetting{
 		{"LICENSED_KEY_PUBLISH_DELAY", "key-publish-delay", keys.DefaultPublishDelay, "how long a rotated-in signing key is published before it signs", &c.KeyPublishDelay},
 		{"LICENSED_SHUTDOWN_DELAY", "shutdown-delay", 5 * time.Second, "how long /readyz answers 503 before the server stops accepting requests", &c.ShutdownDelay},
+		{"LICENSED_DB_TIMEOUT", "db-timeout", DefaultDBTimeout, "deadline of every store call (a whole transaction counts as one); past it the request answers 503", &c.DBTimeout},
 	}
 }
 

@@ -90,10 +90,18 @@ func serve(t *testing.T, env map[string]string) *testServer {
 	return serveWithClock(t, env, nil)
 }
 
+// testDBTimeout is LICENSED_DB_TIMEOUT in end-to-end servers unless a test
+// sets its own: the contention tests queue 50 writers on one row (or one
+// SQLite file) on a 2-core machine under the race detector, which takes
+// longer than the 5 s default without anything being wrong. What the
+// deadline does is shown by the outage drills (drill_test.go), with 1 s.
+const testDBTimeout = "30s"
+
 // serveWithClock is serve with the licensing clock replaced.
 func serveWithClock(t *testing.T, env map[string]string, now func() time.Time) *testServer {
 	t.Helper()
-	full := map[string]string{"LICENSED_ADDR": "127.0.0.1:0", "LICENSED_RATE_LIMITS": "off", "LICENSED_SHUTDOWN_DELAY": "0s"}
+	full := map[string]string{"LICENSED_ADDR": "127.0.0.1:0", "LICENSED_RATE_LIMITS": "off", "LICENSED_SHUTDOWN_DELAY": "0s",
+		"LICENSED_DB_TIMEOUT": testDBTimeout}
 	for k, v := range env {
 		full[k] = v
 	}

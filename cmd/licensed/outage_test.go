@@ -1,84 +1,20 @@
 package main
 
 import (
-	"io"
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/licensedhq/licensed/store/storetest"
 )
-
-// cutter is a TCP proxy whose connections can be cut and restored: a real
-// network partition between the service and its real PostgreSQL.
-type cutter struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	cut   bool
-	conns []net.Conn
-}
-
-func newCutter(t *testing.T, target string) *cutter {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cutter{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); c.setCut(true) })
-	go c.accept()
-	return c
-}
-
-func (c *cutter) accept() {
-	for {
-		in, err := c.ln.Accept()
-		if err != nil {
-			return
-		}
-		c.mu.Lock()
-		if c.cut {
-			c.mu.Unlock()
-			in.Close()
-			continue
-		}
-		out, err := net.Dial("tcp", c.target)
-		if err != nil {
-			c.mu.Unlock()
-			in.Close()
-			continue
-		}
-		c.conns = append(c.conns, in, out)
-		c.mu.Unlock()
-		go func() { io.Copy(out, in); out.Close() }()
-		go func() { io.Copy(in, out); in.Close() }()
-	}
-}
-
-// setCut drops every connection and refuses new ones (true) or lets them
-// through again (false).
-func (c *cutter) setCut(cut bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cut = cut
-	if cut {
-		for _, conn := range c.conns {
-			conn.Close()
-		}
-		c.conns = nil
-	}
-}
 
 // TestPostgresOutage: with PostgreSQL unreachable the service answers 503
 // with Retry-After (never a panic, never a stale "valid"), /readyz says not
 // ready, and it recovers by itself when the database returns.
 func TestPostgresOutage(t *testing.T) {
 	env := backends[1].env(t)
-	u, _ := url.Parse(env["LICENSED_DATABASE_URL"])
-	proxy := newCutter(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
+	proxy := storetest.StartProxy(t, env["LICENSED_DATABASE_URL"])
+	u, _ := url.Parse(proxy.URL())
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
@@ -94,7 +30,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	expect(t, validate(), 200, "")
 
-	proxy.setCut(true)
+	proxy.Cut()
 	for _, r := range []response{
 		validate(),
 		s.call(t, "POST", "/v1/activate", "", map[string]any{"license_key": key, "product": "rankmath/rankmath-pro", "instance": "a.example"}),
@@ -108,7 +44,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	expect(t, s.call(t, "GET", "/healthz", "", nil), 200, "")
 
-	proxy.setCut(false)
+	proxy.Restore()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if v := validate(); v.status == 200 {

@@ -45,7 +45,8 @@ func binary(t *testing.T) string {
 // until it listens.
 func spawn(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
-	full := map[string]string{"LICENSED_ADDR": "127.0.0.1:0", "LICENSED_RATE_LIMITS": "off", "LICENSED_SHUTDOWN_DELAY": "0s"}
+	full := map[string]string{"LICENSED_ADDR": "127.0.0.1:0", "LICENSED_RATE_LIMITS": "off", "LICENSED_SHUTDOWN_DELAY": "0s",
+		"LICENSED_DB_TIMEOUT": testDBTimeout}
 	for k, v := range env {
 		full[k] = v
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/licensedhq/licensed/issuer"
 	"github.com/licensedhq/licensed/issuer/httpapi"
 	"github.com/licensedhq/licensed/keys"
+	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
+	"github.com/licensedhq/licensed/store/deadline"
 	"github.com/licensedhq/licensed/store/postgres"
 	"github.com/licensedhq/licensed/store/redis"
 	"github.com/licensedhq/licensed/store/sqlite"
@@ -44,7 +46,7 @@ type Main struct {
 
 	log     *slog.Logger
 	store   store.Store
-	secrets *keys.Secrets
+	secrets *seal.Keyring
 	keys    *keys.Manager
 	service *issuer.Service
 	redis   *redis.Client
@@ -129,7 +131,8 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}()
 	m.startBackground()
-	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer())
+	m.log.Info("serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "issuer", m.Config.issuer(),
+		"master_key", m.secrets.ID(), "old_master_keys", m.secrets.IDs()[1:])
 	return nil
 }
 
@@ -143,17 +146,16 @@ func (m *Main) storeKind() string {
 	return "sqlite"
 }
 
-// openBackend opens and migrates the store and derives the secrets; the
-// admin subcommands share it with serve.
+// openBackend opens and migrates the store and loads the master keys
+// (loadKeyring: which needs the store, to know whether a key may be
+// created and that the key opens what it holds); the admin subcommands
+// share it with serve.
 func (m *Main) openBackend(ctx context.Context) error {
 	if m.log == nil {
 		m.log = newLogger(m.Stderr, m.Config.LogLevel)
 	}
-	master, err := m.masterKey()
+	keyCfg, err := m.keyConfig()
 	if err != nil {
-		return err
-	}
-	if m.secrets, err = keys.NewSecrets(master); err != nil {
 		return err
 	}
 	if m.store, err = m.openStore(ctx); err != nil {
@@ -161,6 +163,9 @@ func (m *Main) openBackend(ctx context.Context) error {
 	}
 	if _, err := m.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if m.secrets, err = m.loadKeyring(ctx, m.store, keyCfg); err != nil {
+		return err
 	}
 	opts := []keys.Option{keys.WithPublishDelay(m.Config.KeyPublishDelay)}
 	if m.now != nil {
@@ -171,34 +176,31 @@ func (m *Main) openBackend(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) masterKey() ([]byte, error) {
-	if m.Config.MasterKey != "" {
-		k, err := keys.ParseMasterKey(m.Config.MasterKey)
-		if err != nil {
-			return nil, fmt.Errorf("LICENSED_MASTER_KEY: %w", err)
-		}
-		return k, nil
-	}
-	if m.Config.postgres() {
-		return nil, errors.New("LICENSED_MASTER_KEY is required with PostgreSQL: 32 bytes in base64, e.g. from `openssl rand -base64 32`; keep it safe, it decrypts the signing and license keys")
-	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return nil, err
-	}
-	return keys.LoadOrCreateMasterKey(m.Config.DataDir)
-}
-
+// openStore opens the configured store with every call bounded by
+// LICENSED_DB_TIMEOUT (store/deadline), and the database told the same
+// bound where it can be (PostgreSQL's statement and lock timeouts,
+// SQLite's busy timeout).
 func (m *Main) openStore(ctx context.Context) (store.Store, error) {
+	if m.Config.DBTimeout <= 0 {
+		return nil, usagef("LICENSED_DB_TIMEOUT must be positive, e.g. 5s")
+	}
+	var st store.Store
+	var err error
 	switch {
 	case m.Config.postgres():
-		return postgres.Open(ctx, m.Config.DatabaseURL)
+		st, err = postgres.Open(ctx, m.Config.DatabaseURL, postgres.WithTimeout(m.Config.DBTimeout))
 	case m.Config.DatabaseURL != "":
 		return nil, fmt.Errorf("LICENSED_DATABASE_URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite store)")
+	default:
+		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+			return nil, err
+		}
+		st, err = sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "licensed.db"), sqlite.WithBusyTimeout(m.Config.DBTimeout))
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, filepath.Join(m.Config.DataDir, "licensed.db"))
+	return deadline.Wrap(st, m.Config.DBTimeout), nil
 }
 
 func (m *Main) startBackground() {

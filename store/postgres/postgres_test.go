@@ -1,12 +1,18 @@
 package postgres_test
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/postgres"
@@ -103,5 +109,70 @@ func TestRecoversFromDroppedConnections(t *testing.T) {
 	}
 	if !recovered {
 		t.Fatal("the store did not recover")
+	}
+}
+
+// WithTimeout has each connection set the server-side timeouts, unless the
+// URL sets them itself.
+func TestServerTimeouts(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	s, err := postgres.Open(t.Context(), u+"&lock_timeout=7s", postgres.WithTimeout(1234*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	db := s.(interface{ DB() *sql.DB }).DB()
+	for setting, want := range map[string]string{
+		"statement_timeout":                   "1234ms",
+		"idle_in_transaction_session_timeout": "1234ms",
+		"lock_timeout":                        "7s",
+	} {
+		var got string
+		if err := db.QueryRowContext(t.Context(), "SHOW "+setting).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q", setting, got, err, want)
+		}
+	}
+	// A statement past statement_timeout is ended by the server, and the
+	// store reports it as unavailable.
+	_, err = db.ExecContext(t.Context(), "SELECT pg_sleep(5)")
+	if err == nil {
+		t.Fatal("pg_sleep(5) outlived a statement_timeout of 1.234s")
+	}
+	if err := postgres.Classify(err); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("statement timeout: classified as %v", err)
+	}
+}
+
+// Every way pgx and the server say "the connection or the server gave
+// out" is store.ErrUnavailable; answers keep their meaning; anything else
+// is nobody's outage.
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"conn closed", fmt.Errorf("commit: %w", pgconn.ErrConnClosed), store.ErrUnavailable},
+		{"unexpected EOF", fmt.Errorf("receive message failed: %w", io.ErrUnexpectedEOF), store.ErrUnavailable},
+		{"deadline", fmt.Errorf("read: %w", context.DeadlineExceeded), store.ErrUnavailable},
+		{"bad conn", driver.ErrBadConn, store.ErrUnavailable},
+		{"statement_timeout", &pgconn.PgError{Code: "57014"}, store.ErrUnavailable},
+		{"lock_timeout", &pgconn.PgError{Code: "55P03"}, store.ErrUnavailable},
+		{"idle in transaction timeout", &pgconn.PgError{Code: "25P03"}, store.ErrUnavailable},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, store.ErrUnavailable},
+		{"too many connections", &pgconn.PgError{Code: "53300"}, store.ErrUnavailable},
+		{"disk full", &pgconn.PgError{Code: "53100"}, store.ErrUnavailable},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, store.ErrUnavailable},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, store.ErrAlreadyExists},
+		{"foreign key", &pgconn.PgError{Code: "23503"}, store.ErrNotFound},
+		{"syntax error", &pgconn.PgError{Code: "42601"}, nil},
+		{"plain error", errors.New("json: cannot unmarshal"), nil},
+	} {
+		if got := postgres.Classify(c.err); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

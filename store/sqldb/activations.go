@@ -9,29 +9,47 @@ import (
 
 const activationCols = "id, license_id, instance, instance_name, created_at, last_seen_at, deactivated_at"
 
+// activationOfBrand reads activations through their license, whose brand
+// is the tenancy filter: activations have no brand of their own.
+const activationOfBrand = `SELECT a.id, a.license_id, a.instance, a.instance_name, a.created_at, a.last_seen_at, a.deactivated_at
+FROM activations a JOIN licenses l ON l.id = a.license_id
+WHERE l.brand_id = $1 AND `
+
 func activationFields(a *store.Activation) []any {
 	return []any{&a.ID, &a.LicenseID, &a.Instance, &a.InstanceName,
 		timeCol{&a.CreatedAt}, timeCol{&a.LastSeenAt}, nullTimeCol{&a.DeactivatedAt}}
 }
 
-func (r queries) ActivationByID(ctx context.Context, id string) (store.Activation, error) {
-	return get(ctx, r, "activation by id", activationFields, "SELECT "+activationCols+" FROM activations WHERE id = $1", id)
+func (r queries) ActivationByID(ctx context.Context, brandID, id string) (store.Activation, error) {
+	if err := needBrand("activation by id", brandID); err != nil {
+		return store.Activation{}, err
+	}
+	return get(ctx, r, "activation by id", activationFields, activationOfBrand+"a.id = $2", brandID, id)
 }
 
-func (r queries) LiveActivation(ctx context.Context, licenseID, instance string) (store.Activation, error) {
-	return get(ctx, r, "live activation", activationFields, "SELECT "+activationCols+
-		" FROM activations WHERE license_id = $1 AND instance = $2 AND deactivated_at IS NULL", licenseID, instance)
+func (r queries) LiveActivation(ctx context.Context, brandID, licenseID, instance string) (store.Activation, error) {
+	if err := needBrand("live activation", brandID); err != nil {
+		return store.Activation{}, err
+	}
+	return get(ctx, r, "live activation", activationFields, activationOfBrand+
+		"a.license_id = $2 AND a.instance = $3 AND a.deactivated_at IS NULL", brandID, licenseID, instance)
 }
 
-func (r queries) LiveActivations(ctx context.Context, licenseID string) ([]store.Activation, error) {
-	return list(ctx, r, "live activations", activationFields, "SELECT "+activationCols+
-		" FROM activations WHERE license_id = $1 AND deactivated_at IS NULL ORDER BY created_at, id", licenseID)
+func (r queries) LiveActivations(ctx context.Context, brandID, licenseID string) ([]store.Activation, error) {
+	if err := needBrand("live activations", brandID); err != nil {
+		return nil, err
+	}
+	return list(ctx, r, "live activations", activationFields, activationOfBrand+
+		"a.license_id = $2 AND a.deactivated_at IS NULL ORDER BY a.created_at, a.id", brandID, licenseID)
 }
 
-func (r queries) CountLiveActivations(ctx context.Context, licenseID string) (int, error) {
+func (r queries) CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error) {
+	if err := needBrand("count live activations", brandID); err != nil {
+		return 0, err
+	}
 	var n int
-	err := r.q.QueryRowContext(ctx,
-		"SELECT COUNT(*) FROM activations WHERE license_id = $1 AND deactivated_at IS NULL", licenseID).Scan(&n)
+	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM activations a JOIN licenses l ON l.id = a.license_id
+		WHERE l.brand_id = $1 AND a.license_id = $2 AND a.deactivated_at IS NULL`, brandID, licenseID).Scan(&n)
 	return n, r.fail("count live activations", err)
 }
 

@@ -15,9 +15,12 @@ func auditFields(e *store.AuditEvent) []any {
 }
 
 // AuditEvents pages by id: ids are UUIDv7, so id order is time order.
-func (r queries) AuditEvents(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error) {
+func (r queries) AuditEvents(ctx context.Context, brandID string, f store.AuditFilter) ([]store.AuditEvent, error) {
+	if err := needBrand("audit events", brandID); err != nil {
+		return nil, err
+	}
 	var w where
-	w.and("brand_id = ?", f.BrandID)
+	w.and("brand_id = ?", brandID)
 	if f.LicenseID != "" {
 		w.and("license_id = ?", f.LicenseID)
 	}

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/licensedhq/licensed/store"
 )
@@ -68,25 +69,38 @@ func licenseFields(l *store.License) []any {
 		&l.SeatsUsed}
 }
 
-func (r queries) LicenseByID(ctx context.Context, id string) (store.License, error) {
-	return get(ctx, r, "license by id", licenseFields, licenseSelect+" WHERE l.id = $1", id)
+func (r queries) LicenseByID(ctx context.Context, brandID, id string) (store.License, error) {
+	if err := needBrand("license by id", brandID); err != nil {
+		return store.License{}, err
+	}
+	return get(ctx, r, "license by id", licenseFields, licenseSelect+" WHERE l.brand_id = $1 AND l.id = $2", brandID, id)
 }
 
-func (r queries) LicensesByKey(ctx context.Context, licenseKeyID string) ([]store.License, error) {
+func (r queries) LicensesByKey(ctx context.Context, brandID, licenseKeyID string) ([]store.License, error) {
+	if err := needBrand("licenses by key", brandID); err != nil {
+		return nil, err
+	}
 	return list(ctx, r, "licenses by key", licenseFields,
-		licenseSelect+" WHERE l.license_key_id = $1 ORDER BY l.created_at, l.id", licenseKeyID)
+		licenseSelect+" WHERE l.brand_id = $1 AND l.license_key_id = $2 ORDER BY l.created_at, l.id", brandID, licenseKeyID)
 }
 
-func (r queries) LicenseByKeyAndProduct(ctx context.Context, licenseKeyID, productID string) (store.License, error) {
+func (r queries) LicenseByKeyAndProduct(ctx context.Context, brandID, licenseKeyID, productID string) (store.License, error) {
+	if err := needBrand("license by key and product", brandID); err != nil {
+		return store.License{}, err
+	}
 	return get(ctx, r, "license by key and product", licenseFields,
-		licenseSelect+" WHERE l.license_key_id = $1 AND l.product_id = $2", licenseKeyID, productID)
+		licenseSelect+" WHERE l.brand_id = $1 AND l.license_key_id = $2 AND l.product_id = $3", brandID, licenseKeyID, productID)
 }
 
 func (r queries) SearchLicenses(ctx context.Context, f store.LicenseFilter) ([]store.License, error) {
 	var w where
 	w.and("c.email = ?", f.Email)
-	if f.BrandID != "" {
+	switch {
+	case f.BrandID != "" && !f.AllBrands:
 		w.and("l.brand_id = ?", f.BrandID)
+	case f.BrandID == "" && f.AllBrands:
+	default:
+		return nil, fmt.Errorf("search licenses: give exactly one of a brand id and AllBrands: %w", errNoBrand)
 	}
 	if f.AfterID != "" {
 		w.and("l.id > ?", f.AfterID)
@@ -108,21 +122,24 @@ func (t *tx) CreateLicense(ctx context.Context, l store.License) error {
 // statement: on PostgreSQL at READ COMMITTED a statement sees what was
 // committed when it began, so a read in the locking statement itself could
 // miss the seats taken by the transaction it waited for.
-func (t *tx) LockLicense(ctx context.Context, id string) (store.License, error) {
+func (t *tx) LockLicense(ctx context.Context, brandID, id string) (store.License, error) {
+	if err := needBrand("lock license", brandID); err != nil {
+		return store.License{}, err
+	}
 	var locked string
-	err := t.q.QueryRowContext(ctx, "SELECT id FROM licenses WHERE id = $1 "+t.d.ForUpdate, id).Scan(&locked)
+	err := t.q.QueryRowContext(ctx, "SELECT id FROM licenses WHERE brand_id = $1 AND id = $2 "+t.d.ForUpdate, brandID, id).Scan(&locked)
 	if err != nil {
 		return store.License{}, t.fail("lock license", err)
 	}
-	return t.LicenseByID(ctx, id)
+	return t.LicenseByID(ctx, brandID, id)
 }
 
 func (t *tx) UpdateLicense(ctx context.Context, l store.License) (int64, error) {
 	err := t.change(ctx, "update license", store.ErrConflict, `UPDATE licenses
 		SET status = $1, seats = $2, expires_at = $3, entitlements = $4, metadata = $5, updated_at = $6, version = version + 1
-		WHERE id = $7 AND version = $8`,
+		WHERE id = $7 AND version = $8 AND brand_id = $9`,
 		string(l.Status), l.Seats, tsOrNull(l.ExpiresAt), jsonList(l.Entitlements), jsonOr(l.Metadata, "{}"), ts(l.UpdatedAt),
-		l.ID, l.Version)
+		l.ID, l.Version, l.BrandID)
 	if err != nil {
 		return 0, err
 	}

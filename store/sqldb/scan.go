@@ -189,10 +189,14 @@ type where struct {
 	args  []any
 }
 
-// and adds a condition; its ? becomes the placeholder of arg.
-func (w *where) and(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.Replace(cond, "?", w.last(), 1))
+// and adds a condition; each ? in it becomes the placeholder of the next
+// of args.
+func (w *where) and(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", w.last(), 1)
+	}
+	w.conds = append(w.conds, cond)
 }
 
 // limit is a LIMIT clause, or nothing for n <= 0.
@@ -206,6 +210,10 @@ func (w *where) limit(n int) string {
 
 func (w *where) last() string { return "$" + strconv.Itoa(len(w.args)) }
 
+// String is the WHERE clause, or nothing when there is no condition.
 func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }

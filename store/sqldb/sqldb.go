@@ -121,6 +121,17 @@ func (r queries) fail(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// errNoBrand: a read of a brand's rows was called without a brand. It is
+// a bug in the caller, never "every brand" and never "not found".
+var errNoBrand = errors.New("a brand id is required")
+
+func needBrand(op, brandID string) error {
+	if brandID == "" {
+		return fmt.Errorf("%s: %w", op, errNoBrand)
+	}
+	return nil
+}
+
 // row is what *sql.Row and *sql.Rows have in common.
 type row interface {
 	Scan(dest ...any) error

@@ -19,9 +19,23 @@ import (
 	"github.com/licensedhq/licensed/store/sqldb"
 )
 
-// busyTimeout is how long a statement waits for a lock held by another
-// connection or process before it fails.
-const busyTimeout = 10 * time.Second
+// defaultBusyTimeout is how long a statement waits for a lock held by
+// another connection or process before it fails, unless WithBusyTimeout
+// says otherwise.
+const defaultBusyTimeout = 10 * time.Second
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+}
+
+// WithBusyTimeout sets how long a statement waits for the write lock held
+// by another process (an admin command beside the server) before it fails
+// with store.ErrUnavailable. licensed sets it to LICENSED_DB_TIMEOUT, so
+// that SQLite gives up when the request's deadline does.
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
 
 var dialect = sqldb.Dialect{
 	Migrations: migrations.SQLite,
@@ -31,11 +45,18 @@ var dialect = sqldb.Dialect{
 
 // Open opens (creating it if need be) the database file at path; its
 // directory must exist. Call Migrate before use.
-func Open(ctx context.Context, path string) (store.Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (store.Store, error) {
+	o := options{busyTimeout: defaultBusyTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.busyTimeout <= 0 {
+		o.busyTimeout = defaultBusyTimeout
+	}
 	if strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite: %q: a database path cannot contain '?'", path)
 	}
-	write, err := open(ctx, path, url.Values{
+	write, err := open(ctx, path, o.busyTimeout, url.Values{
 		"_txlock":       {"immediate"},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
@@ -44,7 +65,7 @@ func Open(ctx context.Context, path string) (store.Store, error) {
 		return nil, err
 	}
 	readers := max(4, runtime.GOMAXPROCS(0))
-	read, err := open(ctx, path, url.Values{"_query_only": {"1"}}, readers)
+	read, err := open(ctx, path, o.busyTimeout, url.Values{"_query_only": {"1"}}, readers)
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -54,7 +75,7 @@ func Open(ctx context.Context, path string) (store.Store, error) {
 
 // open returns a pool of at most conns connections with params on top of
 // what every connection needs, and makes sure the first one opens.
-func open(ctx context.Context, path string, params url.Values, conns int) (*sql.DB, error) {
+func open(ctx context.Context, path string, busyTimeout time.Duration, params url.Values, conns int) (*sql.DB, error) {
 	params.Set("_busy_timeout", strconv.FormatInt(busyTimeout.Milliseconds(), 10))
 	params.Set("_foreign_keys", "1")
 	db, err := sql.Open("sqlite", path+"?"+params.Encode())
@@ -64,7 +85,7 @@ func open(ctx context.Context, path string, params url.Values, conns int) (*sql.
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxLifetime(0) // a connection is a file handle, not a socket: keep it
-	if err := ping(ctx, db); err != nil {
+	if err := ping(ctx, db, busyTimeout); err != nil {
 		db.Close()
 		err = fmt.Errorf("open %s: %w", path, err)
 		if kind := classify(err); kind != nil {
@@ -79,7 +100,7 @@ func open(ctx context.Context, path string, params url.Values, conns int) (*sql.
 // once (the server and an admin command started together), one can find
 // it locked while the other switches it to WAL, and SQLite says so at once
 // rather than after the busy timeout: so try again, for as long.
-func ping(ctx context.Context, db *sql.DB) error {
+func ping(ctx context.Context, db *sql.DB, busyTimeout time.Duration) error {
 	deadline := time.Now().Add(busyTimeout)
 	for {
 		err := db.PingContext(ctx)
@@ -106,7 +127,15 @@ func classify(err error) error {
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return store.ErrNotFound
 	}
-	if busy(err) || e.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_INTERRUPT, // the call's context ended
+		sqlite3.SQLITE_FULL,      // the disk is full
+		sqlite3.SQLITE_IOERR,
+		sqlite3.SQLITE_NOMEM:
+		return store.ErrUnavailable
+	}
+	if busy(err) { // the lock stayed taken past the busy timeout
 		return store.ErrUnavailable
 	}
 	return nil

@@ -29,7 +29,7 @@ func testConcurrentSeats(t *testing.T, f *fixture) {
 		count func(tx store.Tx, l store.License) (int, error)
 	}{
 		{"CountLiveActivations", func(tx store.Tx, l store.License) (int, error) {
-			return tx.CountLiveActivations(f.ctx, l.ID)
+			return tx.CountLiveActivations(f.ctx, l.BrandID, l.ID)
 		}},
 		{"SeatsUsed", func(tx store.Tx, l store.License) (int, error) { return l.SeatsUsed, nil }},
 	}
@@ -40,7 +40,7 @@ func testConcurrentSeats(t *testing.T, f *fixture) {
 			full := errors.New("no seat left")
 			errs := parallel(racers, func(i int) error {
 				return f.s.InTx(f.ctx, func(tx store.Tx) error {
-					locked, err := tx.LockLicense(f.ctx, l.ID)
+					locked, err := tx.LockLicense(f.ctx, l.BrandID, l.ID)
 					if err != nil {
 						return err
 					}
@@ -68,7 +68,7 @@ func testConcurrentSeats(t *testing.T, f *fixture) {
 			if won != seats || lost != racers-seats {
 				t.Errorf("%d activations won and %d found no seat, want %d and %d", won, lost, seats, racers-seats)
 			}
-			n, err := f.s.CountLiveActivations(f.ctx, l.ID)
+			n, err := f.s.CountLiveActivations(f.ctx, l.BrandID, l.ID)
 			f.ok(err)
 			f.equal(n, seats)
 		})

@@ -108,15 +108,15 @@ func testLicenses(t *testing.T, f *fixture) {
 	want := l
 	want.BrandSlug, want.ProductSlug, want.TokenTTL = w.brand.Slug, "max", 7*24*time.Hour
 	want.CustomerEmail, want.KeyCiphertext, want.KeyHint = w.customer.Email, w.key.Ciphertext, w.key.Hint
-	got, err := f.s.LicenseByID(f.ctx, l.ID)
+	got, err := f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	f.equal(got, want)
 
-	got, err = f.s.LicenseByKeyAndProduct(f.ctx, w.key.ID, l.ProductID)
+	got, err = f.s.LicenseByKeyAndProduct(f.ctx, w.brand.ID, w.key.ID, l.ProductID)
 	f.ok(err)
 	f.equal(got, want)
 
-	all, err := f.s.LicensesByKey(f.ctx, w.key.ID)
+	all, err := f.s.LicensesByKey(f.ctx, w.brand.ID, w.key.ID)
 	f.ok(err)
 	f.equal(all, []store.License{w.license, want}) // oldest first
 
@@ -129,11 +129,11 @@ func testLicenses(t *testing.T, f *fixture) {
 		return tx.Deactivate(f.ctx, gone.ID, f.now)
 	})
 	want.SeatsUsed = 2
-	got, err = f.s.LicenseByID(f.ctx, l.ID)
+	got, err = f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	f.equal(got, want)
 	f.tx(func(tx store.Tx) error {
-		locked, err := tx.LockLicense(f.ctx, l.ID)
+		locked, err := tx.LockLicense(f.ctx, l.BrandID, l.ID)
 		f.ok(err)
 		f.equal(locked, want)
 		return nil
@@ -151,7 +151,7 @@ func testUpdateLicense(t *testing.T, f *fixture) {
 		f.equal(v, l.Version+1)
 		return err
 	})
-	got, err := f.s.LicenseByID(f.ctx, l.ID)
+	got, err := f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	l.Version++
 	f.equal(got, l)
@@ -164,7 +164,7 @@ func testUpdateLicense(t *testing.T, f *fixture) {
 		return err
 	})
 	f.is(err, store.ErrConflict)
-	got, err = f.s.LicenseByID(f.ctx, l.ID)
+	got, err = f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	f.equal(got, l)
 }
@@ -183,7 +183,7 @@ func testDefaults(t *testing.T, f *fixture) {
 	e := f.event(w.brand.ID, "", "x")
 	e.Data = nil
 	f.tx(func(tx store.Tx) error { return tx.AppendAuditEvent(f.ctx, e) })
-	events, err := f.s.AuditEvents(f.ctx, store.AuditFilter{BrandID: w.brand.ID})
+	events, err := f.s.AuditEvents(f.ctx, w.brand.ID, store.AuditFilter{})
 	f.ok(err)
 	f.equal(len(events), 1)
 	f.equal(string(events[0].Data), "{}")
@@ -201,10 +201,10 @@ func testActivations(t *testing.T, f *fixture) {
 	w := f.world(3)
 	a := f.activation(w.license.ID, "https://example.org")
 	f.tx(func(tx store.Tx) error { return tx.CreateActivation(f.ctx, a) })
-	got, err := f.s.ActivationByID(f.ctx, a.ID)
+	got, err := f.s.ActivationByID(f.ctx, w.brand.ID, a.ID)
 	f.ok(err)
 	f.equal(got, a)
-	got, err = f.s.LiveActivation(f.ctx, w.license.ID, a.Instance)
+	got, err = f.s.LiveActivation(f.ctx, w.brand.ID, w.license.ID, a.Instance)
 	f.ok(err)
 	f.equal(got, a)
 
@@ -212,7 +212,7 @@ func testActivations(t *testing.T, f *fixture) {
 	// goes on: callers may look up the seat that exists.
 	f.tx(func(tx store.Tx) error {
 		f.is(tx.CreateActivation(f.ctx, f.activation(w.license.ID, a.Instance)), store.ErrAlreadyExists)
-		live, err := tx.LiveActivation(f.ctx, w.license.ID, a.Instance)
+		live, err := tx.LiveActivation(f.ctx, w.brand.ID, w.license.ID, a.Instance)
 		f.equal(live.ID, a.ID)
 		return err
 	})
@@ -222,21 +222,21 @@ func testActivations(t *testing.T, f *fixture) {
 	a.InstanceName, a.LastSeenAt = "renamed", seen
 	other := f.activation(w.license.ID, "https://other.example")
 	f.tx(func(tx store.Tx) error { return tx.CreateActivation(f.ctx, other) })
-	live, err := f.s.LiveActivations(f.ctx, w.license.ID)
+	live, err := f.s.LiveActivations(f.ctx, w.brand.ID, w.license.ID)
 	f.ok(err)
 	f.equal(live, []store.Activation{a, other})
-	n, err := f.s.CountLiveActivations(f.ctx, w.license.ID)
+	n, err := f.s.CountLiveActivations(f.ctx, w.brand.ID, w.license.ID)
 	f.ok(err)
 	f.equal(n, 2)
 
 	// Deactivated, the instance holds no seat and may activate again.
 	ended := f.now.Add(time.Hour)
 	f.tx(func(tx store.Tx) error { return tx.Deactivate(f.ctx, a.ID, ended) })
-	got, err = f.s.ActivationByID(f.ctx, a.ID)
+	got, err = f.s.ActivationByID(f.ctx, w.brand.ID, a.ID)
 	f.ok(err)
 	a.DeactivatedAt = &ended
 	f.equal(got, a)
-	_, err = f.s.LiveActivation(f.ctx, w.license.ID, a.Instance)
+	_, err = f.s.LiveActivation(f.ctx, w.brand.ID, w.license.ID, a.Instance)
 	f.is(err, store.ErrNotFound)
 	for _, op := range []func(tx store.Tx) error{
 		func(tx store.Tx) error { return tx.Deactivate(f.ctx, a.ID, ended) },
@@ -246,7 +246,7 @@ func testActivations(t *testing.T, f *fixture) {
 	}
 	again := f.activation(w.license.ID, a.Instance)
 	f.tx(func(tx store.Tx) error { return tx.CreateActivation(f.ctx, again) })
-	n, err = f.s.CountLiveActivations(f.ctx, w.license.ID)
+	n, err = f.s.CountLiveActivations(f.ctx, w.brand.ID, w.license.ID)
 	f.ok(err)
 	f.equal(n, 2)
 }

@@ -25,16 +25,16 @@ func testSearchLicenses(t *testing.T, f *fixture) {
 		f.ok(err)
 		return got
 	}
-	f.equal(search(store.LicenseFilter{Email: "jane@example.com"}), want)
+	f.equal(search(store.LicenseFilter{Email: "jane@example.com", AllBrands: true}), want)
 	f.equal(search(store.LicenseFilter{Email: "jane@example.com", BrandID: acme.ID}),
 		slices.DeleteFunc(slices.Clone(want), func(l store.License) bool { return l.BrandID != acme.ID }))
-	f.equal(search(store.LicenseFilter{Email: "nobody@example.com"}), []store.License{})
+	f.equal(search(store.LicenseFilter{Email: "nobody@example.com", AllBrands: true}), []store.License{})
 
 	// Page by page, each starting after the last id of the one before.
 	var paged []store.License
 	after := ""
 	for range len(want) + 1 {
-		page := search(store.LicenseFilter{Email: "jane@example.com", AfterID: after, Limit: 2})
+		page := search(store.LicenseFilter{Email: "jane@example.com", AllBrands: true, AfterID: after, Limit: 2})
 		if len(page) == 0 {
 			break
 		}
@@ -68,22 +68,22 @@ func testAuditEvents(t *testing.T, f *fixture) {
 		return l
 	}
 
-	events := func(flt store.AuditFilter) []store.AuditEvent {
+	events := func(brandID string, flt store.AuditFilter) []store.AuditEvent {
 		t.Helper()
-		got, err := f.s.AuditEvents(f.ctx, flt)
+		got, err := f.s.AuditEvents(f.ctx, brandID, flt)
 		f.ok(err)
 		return got
 	}
-	f.equal(events(store.AuditFilter{BrandID: w.brand.ID}), newestFirst(want))
-	f.equal(events(store.AuditFilter{BrandID: w.brand.ID, LicenseID: w.license.ID}), newestFirst(wantFirst))
+	f.equal(events(w.brand.ID, store.AuditFilter{}), newestFirst(want))
+	f.equal(events(w.brand.ID, store.AuditFilter{LicenseID: w.license.ID}), newestFirst(wantFirst))
 	// Another brand's license filters to nothing: no peeking across brands.
-	f.equal(events(store.AuditFilter{BrandID: w.brand.ID, LicenseID: other.license.ID}), []store.AuditEvent{})
-	f.equal(len(events(store.AuditFilter{BrandID: other.brand.ID})), 1)
+	f.equal(events(w.brand.ID, store.AuditFilter{LicenseID: other.license.ID}), []store.AuditEvent{})
+	f.equal(len(events(other.brand.ID, store.AuditFilter{})), 1)
 
 	var paged []store.AuditEvent
 	before := ""
 	for range len(want) + 1 {
-		page := events(store.AuditFilter{BrandID: w.brand.ID, BeforeID: before, Limit: 3})
+		page := events(w.brand.ID, store.AuditFilter{BeforeID: before, Limit: 3})
 		if len(page) == 0 {
 			break
 		}

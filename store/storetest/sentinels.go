@@ -26,13 +26,16 @@ func testNotFound(t *testing.T, f *fixture) {
 		{"CustomerByEmail", func(q store.Queries) error { _, err := q.CustomerByEmail(f.ctx, "missing@example.com"); return err }},
 		{"LicenseKeyByHash", func(q store.Queries) error { _, err := q.LicenseKeyByHash(f.ctx, []byte("missing")); return err }},
 		{"LatestLicenseKey", func(q store.Queries) error { _, err := q.LatestLicenseKey(f.ctx, w.brand.ID, missing); return err }},
-		{"LicenseByID", func(q store.Queries) error { _, err := q.LicenseByID(f.ctx, missing); return err }},
+		{"LicenseByID", func(q store.Queries) error { _, err := q.LicenseByID(f.ctx, w.brand.ID, missing); return err }},
 		{"LicenseByKeyAndProduct", func(q store.Queries) error {
-			_, err := q.LicenseByKeyAndProduct(f.ctx, w.key.ID, missing)
+			_, err := q.LicenseByKeyAndProduct(f.ctx, w.brand.ID, w.key.ID, missing)
 			return err
 		}},
-		{"ActivationByID", func(q store.Queries) error { _, err := q.ActivationByID(f.ctx, missing); return err }},
-		{"LiveActivation", func(q store.Queries) error { _, err := q.LiveActivation(f.ctx, w.license.ID, "missing"); return err }},
+		{"ActivationByID", func(q store.Queries) error { _, err := q.ActivationByID(f.ctx, w.brand.ID, missing); return err }},
+		{"LiveActivation", func(q store.Queries) error {
+			_, err := q.LiveActivation(f.ctx, w.brand.ID, w.license.ID, "missing")
+			return err
+		}},
 		{"Idempotency", func(q store.Queries) error { _, err := q.Idempotency(f.ctx, w.brand.ID, "missing"); return err }},
 	}
 	for _, c := range reads {
@@ -50,7 +53,7 @@ func testNotFound(t *testing.T, f *fixture) {
 	}{
 		{"TouchAPIKey", func(tx store.Tx) error { return tx.TouchAPIKey(f.ctx, missing, at) }},
 		{"RevokeAPIKey", func(tx store.Tx) error { return tx.RevokeAPIKey(f.ctx, missing, at) }},
-		{"LockLicense", func(tx store.Tx) error { _, err := tx.LockLicense(f.ctx, missing); return err }},
+		{"LockLicense", func(tx store.Tx) error { _, err := tx.LockLicense(f.ctx, w.brand.ID, missing); return err }},
 		{"TouchActivation", func(tx store.Tx) error { return tx.TouchActivation(f.ctx, missing, "x", at) }},
 		{"Deactivate", func(tx store.Tx) error { return tx.Deactivate(f.ctx, missing, at) }},
 		{"CompleteIdempotency", func(tx store.Tx) error { return tx.CompleteIdempotency(f.ctx, w.brand.ID, "missing", 200, nil) }},

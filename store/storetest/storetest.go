@@ -20,7 +20,8 @@ import (
 //
 // Some cases reach past the Store interface to the database itself (to
 // show that it, not only the Go code, refuses changes to audit events), so
-// the store must also have a method DB() *sql.DB returning its database.
+// the store must also have a method DB() *sql.DB returning its database,
+// or wrap one that has, with a method Unwrap() store.Store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,6 +65,8 @@ var cases = []testCase{
 	{"ConcurrentEnsureCustomer", testConcurrentEnsureCustomer},
 	{"TimesAtMicroseconds", testTimes},
 	{"PingAndMigrate", testPingAndMigrate},
+	{"Tenancy", testTenancy},
+	{"SealedValues", testSealedValues},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
@@ -138,7 +141,7 @@ func (f *fixture) license(k store.LicenseKey, p store.Product, seats int) store.
 	l := store.License{ID: newID(), LicenseKeyID: k.ID, BrandID: p.BrandID, ProductID: p.ID,
 		Status: store.StatusActive, Seats: seats, CreatedAt: f.now, UpdatedAt: f.now}
 	f.tx(func(tx store.Tx) error { return tx.CreateLicense(f.ctx, l) })
-	got, err := f.s.LicenseByID(f.ctx, l.ID)
+	got, err := f.s.LicenseByID(f.ctx, l.BrandID, l.ID)
 	f.ok(err)
 	return got
 }
@@ -175,14 +178,21 @@ func (f *fixture) event(brandID, licenseID, action string) store.AuditEvent {
 		Data: json.RawMessage(`{"k": "v"}`)}
 }
 
-// rawDB is the database under the store.
+// rawDB is the database under the store (and under any wrapper of it
+// that has an Unwrap method).
 func (f *fixture) rawDB() *sql.DB {
 	f.t.Helper()
-	d, ok := f.s.(interface{ DB() *sql.DB })
-	if !ok {
-		f.t.Fatalf("%T has no DB() *sql.DB method; the suite needs it to reach the database", f.s)
+	s := f.s
+	for {
+		if d, ok := s.(interface{ DB() *sql.DB }); ok {
+			return d.DB()
+		}
+		w, ok := s.(interface{ Unwrap() store.Store })
+		if !ok {
+			f.t.Fatalf("%T has no DB() *sql.DB method; the suite needs it to reach the database", f.s)
+		}
+		s = w.Unwrap()
 	}
-	return d.DB()
 }
 
 func (f *fixture) ok(err error) {

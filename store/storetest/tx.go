@@ -47,14 +47,14 @@ func testFailedTx(t *testing.T, f *fixture) {
 		f.is(err, store.ErrNotFound)
 		_, err = f.s.CustomerByEmail(f.ctx, "doomed@example.com")
 		f.is(err, store.ErrNotFound)
-		_, err = f.s.LicenseByID(f.ctx, l.ID)
+		_, err = f.s.LicenseByID(f.ctx, b.ID, l.ID)
 		f.is(err, store.ErrNotFound)
 		_, err = f.s.Idempotency(f.ctx, w.brand.ID, "k")
 		f.is(err, store.ErrNotFound)
-		got, err := f.s.LicenseByID(f.ctx, w.license.ID)
+		got, err := f.s.LicenseByID(f.ctx, w.brand.ID, w.license.ID)
 		f.ok(err)
 		f.equal(got, w.license) // no seat taken, version unchanged
-		events, err := f.s.AuditEvents(f.ctx, store.AuditFilter{BrandID: w.brand.ID})
+		events, err := f.s.AuditEvents(f.ctx, w.brand.ID, store.AuditFilter{})
 		f.ok(err)
 		f.equal(len(events), 0)
 		keys, err := f.s.SigningKeys(f.ctx)
@@ -95,7 +95,7 @@ func testAuditCommitsWithChange(t *testing.T, f *fixture) {
 	})
 	_, err := f.s.BrandBySlug(f.ctx, "kept")
 	f.ok(err)
-	events, err := f.s.AuditEvents(f.ctx, store.AuditFilter{BrandID: b.ID})
+	events, err := f.s.AuditEvents(f.ctx, b.ID, store.AuditFilter{})
 	f.ok(err)
 	f.equal(events, []store.AuditEvent{e})
 
@@ -128,7 +128,7 @@ func testAuditEventsAppendOnly(t *testing.T, f *fixture) {
 			t.Errorf("%s: the database allowed it", stmt)
 		}
 	}
-	events, err := f.s.AuditEvents(f.ctx, store.AuditFilter{BrandID: w.brand.ID})
+	events, err := f.s.AuditEvents(f.ctx, w.brand.ID, store.AuditFilter{})
 	f.ok(err)
 	f.equal(events, []store.AuditEvent{e})
 }
