@@ -55,11 +55,12 @@ func (g *Guard) Deactivate(ctx context.Context) error {
 	if err != nil && !errors.Is(err, ErrActivationNotFound) && !errors.Is(err, ErrLicenseNotFound) {
 		return err
 	}
+	err = g.store.Save(ctx, "")
 	g.mu.Lock()
 	g.token, g.licenseKey, g.dropped, g.loaded = "", "", nil, true
-	g.failures, g.lastErr, g.nextRefresh = 0, nil, time.Time{}
+	g.failures, g.lastErr, g.nextRefresh = 0, err, time.Time{}
 	g.mu.Unlock()
-	return g.save(ctx, "")
+	return err
 }
 
 // Seats lists where the license's seats are in use, for a license screen
@@ -133,36 +134,32 @@ func (g *Guard) verify(tok string) error {
 
 // install makes an accepted token current and saves it.
 func (g *Guard) install(ctx context.Context, tok string) error {
+	// The store first: once Check reports the new state, a product (or a
+	// restart) reading the store finds it too. A failed save still
+	// installs the token in memory, and says why in Status.
+	err := g.store.Save(ctx, tok)
 	now := g.clock.Now()
 	g.mu.Lock()
-	g.token, g.dropped, g.loaded = tok, nil, true // memory is now newer than the store
-	g.failures, g.lastErr, g.lastRefresh = 0, nil, now
+	g.token, g.dropped, g.loaded = tok, nil, true
+	g.failures, g.lastErr, g.lastRefresh = 0, err, now
 	g.scheduleLocked(now)
 	g.mu.Unlock()
 	g.poke() // the loop's sleep was computed for the old schedule
-	return g.save(ctx, tok)
+	return err
 }
 
-// drop makes the guard unlicensed for reason, the service's verdict.
+// drop makes the guard unlicensed for reason, the service's verdict; the
+// store is emptied first, as in install.
 func (g *Guard) drop(ctx context.Context, reason error) error {
+	err := g.store.Save(ctx, "")
 	now := g.clock.Now()
 	g.mu.Lock()
 	g.token, g.dropped, g.loaded = "", fmt.Errorf("%w: %w", ErrNotLicensed, reason), true
-	g.failures, g.lastErr, g.lastRefresh = 0, nil, now
+	g.failures, g.lastErr, g.lastRefresh = 0, err, now
 	g.nextRefresh = time.Time{}
 	if g.licenseKey != "" {
 		g.nextRefresh = now.Add(recheckInterval)
 	}
 	g.mu.Unlock()
-	return g.save(ctx, "")
-}
-
-func (g *Guard) save(ctx context.Context, tok string) error {
-	err := g.store.Save(ctx, tok)
-	if err != nil {
-		g.mu.Lock()
-		g.lastErr = err
-		g.mu.Unlock()
-	}
 	return err
 }
