@@ -15,7 +15,7 @@ import (
 // Sentinel errors. Every answer of the service that is not a success is an
 // *Error, and an *Error matches, with errors.Is, the sentinel of its status
 // class (ErrNotFound for any 404, ErrConflict for any 409, ...) and, for the
-// stable codes of API.md that have one, the sentinel of its code as well:
+// stable codes of docs/API.md that have one, the sentinel of its code as well:
 // a license_not_found answer matches both ErrLicenseNotFound and
 // ErrNotFound. Branch on the precise sentinel; the class ones are for
 // codes this version of the SDK does not know yet.

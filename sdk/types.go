@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// License statuses (the effective status of API.md: an active license past
+// License statuses (the effective status of docs/API.md: an active license past
 // its expiry is "expired"). They equal the token's status claim values.
 const (
 	StatusActive    = "active"

@@ -3,6 +3,7 @@ package verifier
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // TokenType is the typ header of every license token (RFC 8725 §3.11): no
@@ -20,27 +21,63 @@ const (
 	StatusExpired   = "expired"
 )
 
-// Claims of a license token (TOKENS.md). The server marshals this very
+// Claims of a license token (docs/TOKENS.md). The server marshals this very
 // struct to sign tokens, so the JSON names are the contract.
 type Claims struct {
-	Issuer        string   `json:"iss"`
-	Subject       string   `json:"sub"` // license id
-	Audience      string   `json:"aud"` // "brand/product"
-	IssuedAt      int64    `json:"iat"`
-	NotBefore     int64    `json:"nbf"`
-	Expiry        int64    `json:"exp"`
-	ID            string   `json:"jti"`
-	Status        string   `json:"status"`
-	LicenseExpiry *int64   `json:"license_exp,omitempty"`
-	Seats         int      `json:"seats"`
-	Entitlements  []string `json:"entitlements"`
-	Instance      string   `json:"instance,omitempty"`
-	ActivationID  string   `json:"activation_id,omitempty"`
+	Issuer        string `json:"iss"`
+	Subject       string `json:"sub"` // license id
+	Audience      string `json:"aud"` // "brand/product"
+	IssuedAt      int64  `json:"iat"`
+	NotBefore     int64  `json:"nbf"`
+	Expiry        int64  `json:"exp"`
+	ID            string `json:"jti"`
+	Status        string `json:"status"`
+	LicenseExpiry *int64 `json:"license_exp,omitempty"`
+	// GraceUntil ends the license's grace period (license_exp plus the
+	// product's grace days): until then an expired license stays usable,
+	// and the product should nag (InGrace).
+	GraceUntil   *int64   `json:"grace_until,omitempty"`
+	Seats        int      `json:"seats"`
+	Entitlements []string `json:"entitlements"`
+	Instance     string   `json:"instance,omitempty"`
+	ActivationID string   `json:"activation_id,omitempty"`
 }
 
 // Has reports whether the license grants the entitlement.
 func (c *Claims) Has(entitlement string) bool {
 	return slices.Contains(c.Entitlements, entitlement)
+}
+
+// InGrace reports whether, at now, the license's expiry has passed but
+// its grace period has not: Verify accepts such a token (no error) and a
+// product shows a "renew now" banner. It is false for suspended and
+// cancelled licenses, whose tokens are never graced, and for tokens
+// without grace_until. Verify evaluates it with its own clock; pass the
+// same time (Verifier.Now) to get the same answer.
+func (c *Claims) InGrace(now time.Time) bool {
+	return c.inGrace(now.Unix())
+}
+
+func (c *Claims) inGrace(now int64) bool {
+	if c.GraceUntil == nil || now >= *c.GraceUntil {
+		return false
+	}
+	switch c.Status {
+	case StatusExpired:
+		return true
+	case StatusActive:
+		return c.LicenseExpiry != nil && now >= *c.LicenseExpiry
+	}
+	return false
+}
+
+// GraceEnds returns the end of the grace period, and false when the token
+// carries none.
+func (c *Claims) GraceEnds() (time.Time, bool) {
+	if c.GraceUntil == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(*c.GraceUntil, 0), true
 }
 
 // clone returns a deep copy, so that a caller changing what Verify returned
@@ -51,6 +88,10 @@ func (c *Claims) clone() *Claims {
 	if c.LicenseExpiry != nil {
 		le := *c.LicenseExpiry
 		out.LicenseExpiry = &le
+	}
+	if c.GraceUntil != nil {
+		gu := *c.GraceUntil
+		out.GraceUntil = &gu
 	}
 	return &out
 }
@@ -140,6 +181,9 @@ func parseClaims(b []byte) (*Claims, present, error) {
 		case "license_exp":
 			c.LicenseExpiry = new(int64)
 			*c.LicenseExpiry, err = s.integer()
+		case "grace_until":
+			c.GraceUntil = new(int64)
+			*c.GraceUntil, err = s.integer()
 		case "seats":
 			c.Seats, err = s.seats()
 		default:
