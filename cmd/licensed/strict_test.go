@@ -126,11 +126,15 @@ func baseBodies(fx strictFixture) map[string][][]member {
 		"ActivateRequest": {{
 			{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("other.example.org")}, {"instance_name", q("Blog")},
 		}},
-		"ValidateRequest":   {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
-		"DeactivateRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
-		"BrandRequest":      {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
-		"ProductRequest":    {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"}}},
-		"APIKeyRequest":     {{{"brand", q("rankmath")}, {"name", q("k")}, {"scopes", `["licenses:read"]`}}},
+		"ValidateRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
+		"DeactivateRequest": {
+			{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}},
+			{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"activation_id", q("0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c01")}},
+		},
+		"ActivationsRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}}},
+		"BrandRequest":       {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
+		"ProductRequest":     {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"}}},
+		"APIKeyRequest":      {{{"brand", q("rankmath")}, {"name", q("k")}, {"scopes", `["licenses:read"]`}}},
 	}
 }
 
