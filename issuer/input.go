@@ -112,11 +112,20 @@ type ValidateInput struct {
 	Instance   *string `json:"instance"`
 }
 
-// DeactivateInput is the body of POST /v1/deactivate.
+// DeactivateInput is the body of POST /v1/deactivate: the seat is named
+// by exactly one of instance and activation_id (pointers tell an absent
+// member from an empty one).
 type DeactivateInput struct {
+	LicenseKey   string  `json:"license_key"`
+	Product      string  `json:"product"`
+	Instance     *string `json:"instance"`
+	ActivationID *string `json:"activation_id"`
+}
+
+// ActivationsInput is the body of POST /v1/activations.
+type ActivationsInput struct {
 	LicenseKey string `json:"license_key"`
 	Product    string `json:"product"`
-	Instance   string `json:"instance"`
 }
 
 // BrandInput creates a brand.

@@ -397,12 +397,59 @@ func (s *Service) seen(ctx context.Context, a *store.Activation, instance string
 	}
 }
 
-// Deactivate frees the seat of an instance (US5), in any license status.
+// ActivationList answers POST /v1/activations.
+type ActivationList struct {
+	Data []Activation `json:"data"`
+}
+
+// ProductActivations lists the live activations of the license of a key and
+// product, so that a customer sees where their seats are used (seat
+// recovery). The license key is the credential, as for every product call.
+func (s *Service) ProductActivations(ctx context.Context, in ActivationsInput) (ActivationList, error) {
+	var f fieldErrors
+	key := checkLicenseKey(&f, "license_key", in.LicenseKey)
+	brand, product := checkProductRef(&f, "product", in.Product)
+	if err := f.err(); err != nil {
+		return ActivationList{}, err
+	}
+	_, _, found, err := s.licensesOf(ctx, key, brand, product)
+	if err != nil {
+		return ActivationList{}, err
+	}
+	list, err := s.store.LiveActivations(ctx, found.BrandID, found.ID)
+	if err != nil {
+		return ActivationList{}, err
+	}
+	out := ActivationList{Data: make([]Activation, 0, len(list))}
+	for _, a := range list {
+		out.Data = append(out.Data, activationView(a))
+	}
+	return out, nil
+}
+
+// errNoSuchActivation: the activation id names no live seat of this
+// license: unknown, released, or another license's (of this brand or any
+// other), all alike so that ids of others cannot be probed.
+var errNoSuchActivation = Errorf(CodeActivationNotFound, "no such activation holds a seat of this license")
+
+// Deactivate frees a seat (US5), in any license status: the seat of an
+// instance, or, for a customer freeing a site they can no longer reach,
+// the seat of an activation id from Activations.
 func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) (Deactivated, error) {
 	var f fieldErrors
 	key := checkLicenseKey(&f, "license_key", in.LicenseKey)
 	brand, product := checkProductRef(&f, "product", in.Product)
-	instance := checkInstance(&f, "instance", in.Instance)
+	var instance, activationID string
+	switch {
+	case (in.Instance == nil) == (in.ActivationID == nil):
+		f.add("instance", "give exactly one of instance and activation_id")
+	case in.Instance != nil:
+		instance = checkInstance(&f, "instance", *in.Instance)
+	case !validID(*in.ActivationID):
+		f.add("activation_id", "must be an activation id")
+	default:
+		activationID = *in.ActivationID
+	}
 	if err := f.err(); err != nil {
 		return Deactivated{}, err
 	}
@@ -416,8 +463,17 @@ func (s *Service) Deactivate(ctx context.Context, o Origin, in DeactivateInput) 
 		if err != nil {
 			return err
 		}
-		a, err := tx.LiveActivation(ctx, l.BrandID, l.ID, instance)
-		if err != nil {
+		var a store.Activation
+		if activationID != "" {
+			a, err = tx.ActivationByID(ctx, l.BrandID, activationID)
+			if err == nil && (a.LicenseID != l.ID || a.DeactivatedAt != nil) {
+				err = store.ErrNotFound
+			}
+			if err != nil {
+				return notFoundAs(err, errNoSuchActivation)
+			}
+			instance = a.Instance
+		} else if a, err = tx.LiveActivation(ctx, l.BrandID, l.ID, instance); err != nil {
 			return notFoundAs(err, Errorf(CodeActivationNotFound, "this instance holds no seat of this license"))
 		}
 		ev := store.AuditEvent{ActorType: store.ActorLicenseKey, ActorID: keyID, BrandID: l.BrandID, LicenseID: l.ID, Action: ActionDeactivated}

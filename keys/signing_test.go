@@ -305,7 +305,7 @@ func verifies(t *testing.T, m *Manager, token string, now time.Time) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = verifier.New(ks, verifier.WithIssuer("https://licensed.test"), verifier.WithProduct("b/p"),
+	_, err = verifier.New(ks, verifier.WithIssuer("https://licensed.test"), verifier.WithProduct("b/p"), verifier.WithLicenseTokens(),
 		verifier.WithClock(func() time.Time { return now })).Verify(token)
 	return err == nil
 }

@@ -121,6 +121,9 @@ type PatchRequest struct {
 	Entitlements []string
 	// Metadata replaces the object whole; an empty non-nil map clears it.
 	Metadata map[string]any
+	// ExpiresAt sets the expiry, which must be in the future; a pointer to
+	// the zero time makes the license perpetual (expires_at: null).
+	ExpiresAt *time.Time
 }
 
 func (r PatchRequest) body() map[string]any {
@@ -134,10 +137,17 @@ func (r PatchRequest) body() map[string]any {
 	if r.Metadata != nil {
 		b["metadata"] = r.Metadata
 	}
+	switch {
+	case r.ExpiresAt == nil:
+	case r.ExpiresAt.IsZero():
+		b["expires_at"] = nil
+	default:
+		b["expires_at"] = r.ExpiresAt.UTC().Format(time.RFC3339)
+	}
 	return b
 }
 
-// Patch changes seats, entitlements or metadata. ErrSeatsBelowUsage when
+// Patch changes seats, entitlements, metadata or expiry. ErrSeatsBelowUsage when
 // fewer seats than in use; ErrInvalidTransition on a cancelled license.
 // Not retried.
 func (b *BrandClient) Patch(ctx context.Context, id string, in PatchRequest) (*License, error) {

@@ -24,7 +24,7 @@ func brandClient(t *testing.T, rec *recorder, opts ...Option) *BrandClient {
 	return b
 }
 
-// Each brand call sends the method, path, query and body of API.md, with
+// Each brand call sends the method, path, query and body of docs/API.md, with
 // the API key as a bearer token.
 func TestBrandRequests(t *testing.T) {
 	seats := 3

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -50,6 +51,29 @@ type config struct {
 	// sleep waits between attempts; tests replace it to run fast.
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
+	// insecureHTTP allows http:// to a host that is not loopback.
+	insecureHTTP bool
+}
+
+// WithInsecureHTTP allows a base URL of http:// to a host other than
+// localhost, 127.0.0.0/8 or [::1]. Without it such a URL is refused:
+// license keys (in product API bodies) and API keys (in headers) would
+// cross the network in clear, and a guard would take the answer of
+// anyone on the path as the service's. Loopback is allowed because the
+// traffic never leaves the machine (local development, tests, a sidecar).
+func WithInsecureHTTP() Option {
+	return func(c *config) { c.insecureHTTP = true }
+}
+
+// loopbackHost reports whether host (without brackets or port) is
+// localhost or a loopback address; names other than "localhost" are not
+// resolved, since what they resolve to may change.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // WithHTTPClient makes the client send its requests with hc (for proxies,
@@ -130,6 +154,7 @@ type client struct {
 }
 
 func newClient(baseURL string, opts []Option) (*client, error) {
+	cfg := newConfig(opts)
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	switch {
 	case err != nil:
@@ -139,8 +164,10 @@ func newClient(baseURL string, opts []Option) (*client, error) {
 	case u.User != nil, u.RawQuery != "", u.Fragment != "":
 		// Userinfo would put a credential in every request line's log.
 		return nil, errors.New("sdk: base URL must have no userinfo, query or fragment")
+	case u.Scheme == "http" && !loopbackHost(u.Hostname()) && !cfg.insecureHTTP:
+		return nil, errors.New("sdk: base URL must be https:// (http:// is allowed to localhost and loopback addresses, or anywhere with WithInsecureHTTP)")
 	}
-	return &client{base: strings.TrimRight(u.String(), "/"), cfg: newConfig(opts)}, nil
+	return &client{base: strings.TrimRight(u.String(), "/"), cfg: cfg}, nil
 }
 
 // request is one API call.
@@ -150,7 +177,7 @@ type request struct {
 	body         any // marshalled to JSON; nil sends no body
 	header       http.Header
 	// retry marks a request that is safe to repeat: its repetition has
-	// the effect and answer of one (API.md).
+	// the effect and answer of one (docs/API.md).
 	retry bool
 }
 

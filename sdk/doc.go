@@ -33,6 +33,7 @@
 //	// on every request, offline:
 //	claims, err := guard.Check()
 //	switch {
+//	case err == nil && guard.InGrace(): // licensed, but expired and in grace: ask to renew
 //	case err == nil: // licensed; claims.Has("pro") for features
 //	case errors.Is(err, verifier.ErrLicenseSuspended): // the brand suspended it
 //	case errors.Is(err, verifier.ErrLicenseUnusable): // cancelled or expired
@@ -46,6 +47,33 @@
 // [TokenStore]: [FileStore] writes it atomically with mode 0600,
 // [MemoryStore] keeps it in memory, and any other storage (a WordPress
 // option, the Windows registry) implements the two methods.
+//
+// A guard takes a seat for one site or machine (WithInstance) and accepts
+// only activation tokens bound to it: a license token (bound to no
+// instance) would let any number of installs share one seat. A product
+// that sells no seats says so with WithLicenseTokens; a guard with neither
+// option is refused by NewGuard. Seats lists where the license's seats are
+// in use and FreeSeat frees one (a site the customer can no longer reach).
+//
+// # Grace
+//
+// When the brand gives a product a grace period, a token of a license
+// past its expiry but within its grace (the grace_until claim) still
+// verifies: Check returns the claims and no error, so the product keeps
+// running, while InGrace, and Status().State == StateGrace, tell it to
+// show a "renew now" banner. After grace_until the license is expired.
+//
+// # Transport security
+//
+// A client refuses an http:// base URL unless its host is localhost or a
+// loopback address: the license key and API key would otherwise cross the
+// network in clear, and the answers could be anyone's. WithInsecureHTTP
+// allows it anyway (a test network, a TLS-terminating sidecar on another
+// host). Tokens are signed, so a forged answer cannot make a product
+// licensed; a key set fetched from an impersonated service could, which is
+// why a product may pin its keys with WithPinnedJWKS: no JWKS is ever
+// fetched, at the price of shipping an update before a key rotation (the
+// service publishes the next key ahead of use).
 //
 // # Refresh schedule
 //
@@ -85,7 +113,8 @@
 //
 // Tokens are verified against the service's public keys (JWKS). WithJWKS
 // seeds the set from bytes the product ships, so the first Check works
-// without a network; without it, Start fetches the set. The guard fetches
+// without a network; without it, Start fetches the set. WithPinnedJWKS
+// makes the shipped set the only one (see Transport security). The guard fetches
 // GET /.well-known/jwks.json again only when it meets a kid it does not
 // know (key rotation), at most once per [KeyFetchInterval] (a minute),
 // with If-None-Match, reading at most [MaxJWKSSize] bytes; a bad answer

@@ -15,7 +15,7 @@ import (
 // Sentinel errors. Every answer of the service that is not a success is an
 // *Error, and an *Error matches, with errors.Is, the sentinel of its status
 // class (ErrNotFound for any 404, ErrConflict for any 409, ...) and, for the
-// stable codes of API.md that have one, the sentinel of its code as well:
+// stable codes of docs/API.md that have one, the sentinel of its code as well:
 // a license_not_found answer matches both ErrLicenseNotFound and
 // ErrNotFound. Branch on the precise sentinel; the class ones are for
 // codes this version of the SDK does not know yet.
@@ -62,6 +62,11 @@ var (
 	// ErrSeatLimitReached: 409 seat_limit_reached; Error.Seats and
 	// Error.SeatsUsed say how many.
 	ErrSeatLimitReached = errors.New("licensed: seat limit reached")
+	// ErrFreeLimitReached: 409 free_limit_reached, the instance would be a
+	// free one (a staging or local site) and the license already holds as
+	// many as its product allows; Error.Extra has max_free_activations and
+	// free_activations_used.
+	ErrFreeLimitReached = errors.New("licensed: free activation limit reached")
 	// ErrInvalidTransition: 409 invalid_transition, e.g. resuming a license
 	// that is not suspended, or changing a cancelled one.
 	ErrInvalidTransition = errors.New("licensed: invalid transition")
@@ -96,6 +101,8 @@ func codeSentinel(code string) error {
 		return ErrLicenseExpired
 	case "seat_limit_reached":
 		return ErrSeatLimitReached
+	case "free_limit_reached":
+		return ErrFreeLimitReached
 	case "invalid_transition":
 		return ErrInvalidTransition
 	case "seats_below_usage":

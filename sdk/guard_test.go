@@ -546,7 +546,13 @@ func TestNewGuardRefusesBadConfig(t *testing.T) {
 			t.Errorf("%s: NewGuard succeeded", name)
 		}
 	}
-	g, err := NewGuard(c, testProduct)
+	if _, err := NewGuard(c, testProduct); err == nil {
+		t.Fatal("a guard with neither an instance nor license tokens")
+	}
+	if _, err := NewGuard(c, testProduct, WithInstance(testInstance), WithPinnedJWKS(nil)); err == nil {
+		t.Fatal("a pinned guard without keys")
+	}
+	g, err := NewGuard(c, testProduct, WithLicenseTokens())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -213,7 +213,8 @@ type fakeService struct {
 	lastBody      map[string]string
 	lastUserAgent string
 	hang          chan struct{}
-	jwksGate      chan struct{} // non-nil: the JWKS answers once it is closed
+	jwksGate      chan struct{}          // non-nil: the JWKS answers once it is closed
+	edit          func(*verifier.Claims) // non-nil: changes the claims of every token
 }
 
 func newFakeService(t *testing.T, clk *fakeClock) *fakeService {
@@ -266,10 +267,32 @@ func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	case "/v1/activate", "/v1/validate":
 		f.serveProduct(w, r)
 	case "/v1/deactivate":
+		var in map[string]string
+		json.NewDecoder(r.Body).Decode(&in)
 		f.mu.Lock()
 		f.deactivations++
+		f.lastBody = in
 		f.mu.Unlock()
+		if id, ok := in["activation_id"]; ok && id != "act-1" && id != "act-2" {
+			problem(w, http.StatusNotFound, "activation_not_found", nil)
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"deactivated": true, "seats_used": 0})
+	case "/v1/activations":
+		var in map[string]string
+		json.NewDecoder(r.Body).Decode(&in)
+		f.mu.Lock()
+		f.lastBody = in
+		f.mu.Unlock()
+		if in["license_key"] != testKey {
+			problem(w, http.StatusNotFound, "license_not_found", nil)
+			return
+		}
+		act := func(id, instance string) map[string]any {
+			return map[string]any{"id": id, "license_id": testLicense, "instance": instance, "instance_name": nil,
+				"created_at": "2027-01-15T08:00:00Z", "last_seen_at": "2027-01-15T08:00:00Z"}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": []any{act("act-1", "example.org"), act("act-2", "old.example")}})
 	default:
 		problem(w, http.StatusNotFound, "not_found", nil)
 	}
@@ -358,7 +381,11 @@ func (f *fakeService) serveProduct(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeService) answer(w http.ResponseWriter, path string) {
 	f.mu.Lock()
-	tok := f.signer.sign(claims(f.clock.Now(), f.ttl, f.status))
+	c := claims(f.clock.Now(), f.ttl, f.status)
+	if f.edit != nil {
+		f.edit(&c)
+	}
+	tok := f.signer.sign(c)
 	status := f.status
 	f.mu.Unlock()
 	lic := map[string]any{"id": testLicense, "product": testProduct, "status": status, "seats": 3, "seats_used": 1, "expires_at": nil, "entitlements": []string{"pro"}}

@@ -17,12 +17,16 @@ import (
 const MaxJWKSSize = 64 << 10
 
 // KeyFetchInterval is the least time between two JWKS fetches: an unknown
-// kid triggers a fetch (TOKENS.md "Key rotation") at most this often, so
+// kid triggers a fetch (docs/TOKENS.md "Key rotation") at most this often, so
 // that a flood of tokens signed by unknown keys cannot make a product
 // hammer the service.
 const KeyFetchInterval = time.Minute
 
 const jwksPath = "/.well-known/jwks.json"
+
+// errKeysPinned: the guard's keys are pinned (WithPinnedJWKS), so an
+// unknown kid is never looked up.
+var errKeysPinned = errors.New("sdk: the key set is pinned (WithPinnedJWKS): keys are never fetched")
 
 // errKeyFetchTooSoon: a fetch was refused by KeyFetchInterval.
 var errKeyFetchTooSoon = errors.New("sdk: JWKS fetched less than a minute ago")
@@ -73,6 +77,7 @@ type keyCache struct {
 	client *ProductClient
 	v      *verifier.Verifier
 	now    func() time.Time
+	pinned bool // WithPinnedJWKS: never fetch
 
 	mu       sync.Mutex
 	etag     string        // of the set in v, when it was fetched
@@ -97,6 +102,9 @@ func (k *keyCache) nextAllowed() time.Time {
 // otherwise, within KeyFetchInterval of the previous fetch, it returns
 // errKeyFetchTooSoon without a request.
 func (k *keyCache) refresh(ctx context.Context) error {
+	if k.pinned {
+		return errKeysPinned
+	}
 	k.mu.Lock()
 	if ch := k.inflight; ch != nil {
 		k.mu.Unlock()

@@ -58,16 +58,34 @@ func (r ValidateRequest) String() string {
 	return fmt.Sprintf("validate %s on %q (license key %s)", r.Product, r.Instance, redact(r.LicenseKey))
 }
 
-// DeactivateRequest is the body of POST /v1/deactivate.
+// DeactivateRequest is the body of POST /v1/deactivate. It names the seat
+// to free by exactly one of Instance and ActivationID: the instance from
+// the product itself, the activation id when a customer frees the seat of
+// a site they can no longer reach (from Activations).
 type DeactivateRequest struct {
-	LicenseKey string `json:"license_key"`
-	Product    string `json:"product"`
-	Instance   string `json:"instance"`
+	LicenseKey   string `json:"license_key"`
+	Product      string `json:"product"`
+	Instance     string `json:"instance,omitempty"`
+	ActivationID string `json:"activation_id,omitempty"`
 }
 
 // String leaves out the license key.
 func (r DeactivateRequest) String() string {
+	if r.ActivationID != "" {
+		return fmt.Sprintf("deactivate %s activation %s (license key %s)", r.Product, r.ActivationID, redact(r.LicenseKey))
+	}
 	return fmt.Sprintf("deactivate %s on %q (license key %s)", r.Product, r.Instance, redact(r.LicenseKey))
+}
+
+// ActivationsRequest is the body of POST /v1/activations.
+type ActivationsRequest struct {
+	LicenseKey string `json:"license_key"`
+	Product    string `json:"product"`
+}
+
+// String leaves out the license key.
+func (r ActivationsRequest) String() string {
+	return fmt.Sprintf("activations of %s (license key %s)", r.Product, redact(r.LicenseKey))
 }
 
 // redact shows what the service shows: the last 4 characters.
@@ -108,9 +126,25 @@ func (p *ProductClient) Validate(ctx context.Context, in ValidateRequest) (*Vali
 	return &out, nil
 }
 
-// Deactivate frees the instance's seat at once, in any license status.
-// Errors: ErrLicenseNotFound, ErrActivationNotFound (the instance holds no
-// seat). Not retried: a repeat after a lost answer would say
+// Activations lists where the license's seats are in use (every live
+// activation, oldest first), so that a customer can free one with
+// Deactivate and ActivationID. Errors: ErrLicenseNotFound, ErrValidation.
+// Retried like Validate: it changes nothing.
+func (p *ProductClient) Activations(ctx context.Context, in ActivationsRequest) ([]Activation, error) {
+	var out struct {
+		Data []Activation `json:"data"`
+	}
+	if _, err := p.c.do(ctx, request{method: http.MethodPost, path: "/v1/activations", body: in, retry: true}, &out); err != nil {
+		return nil, err
+	}
+	return out.Data, nil
+}
+
+// Deactivate frees a seat at once, in any license status: the instance's,
+// or the activation's. Errors: ErrLicenseNotFound, ErrActivationNotFound
+// (the instance holds no seat, or the activation is not a live one of
+// this license), ErrValidation (neither or both of Instance and
+// ActivationID). Not retried: a repeat after a lost answer would say
 // ErrActivationNotFound.
 func (p *ProductClient) Deactivate(ctx context.Context, in DeactivateRequest) (*Deactivated, error) {
 	var out Deactivated

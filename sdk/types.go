@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// License statuses (the effective status of API.md: an active license past
+// License statuses (the effective status of docs/API.md: an active license past
 // its expiry is "expired"). They equal the token's status claim values.
 const (
 	StatusActive    = "active"
@@ -53,6 +53,9 @@ type Activation struct {
 	InstanceName string    `json:"instance_name"` // "" when none was given
 	CreatedAt    time.Time `json:"created_at"`
 	LastSeenAt   time.Time `json:"last_seen_at"`
+	// Free activations (a staging or local site, by the product's
+	// free_instances) take no seat.
+	Free bool `json:"free"`
 }
 
 // Activated is the answer to an activation.
@@ -71,8 +74,11 @@ type ValidationCode string
 
 // Validation codes, in precedence order.
 const (
-	Cancelled    ValidationCode = "CANCELLED"
-	Suspended    ValidationCode = "SUSPENDED"
+	Cancelled ValidationCode = "CANCELLED"
+	Suspended ValidationCode = "SUSPENDED"
+	// Grace: expired, but within the product's grace period: valid, with a
+	// token carrying grace_until (the guard's StateGrace).
+	Grace        ValidationCode = "GRACE"
 	Expired      ValidationCode = "EXPIRED"
 	NotActivated ValidationCode = "NOT_ACTIVATED" // the instance holds no seat
 	Valid        ValidationCode = "VALID"
@@ -80,7 +86,7 @@ const (
 
 // Validation is the answer to a validation.
 type Validation struct {
-	Valid    bool             `json:"valid"` // Code == Valid
+	Valid    bool             `json:"valid"` // Code is Valid or Grace
 	Code     ValidationCode   `json:"code"`
 	Licenses []ProductLicense `json:"licenses"`
 	// Token is issued when a product was named and the license's expiry

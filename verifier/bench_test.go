@@ -20,7 +20,7 @@ import (
 // would: parse, check the signature, decode the claims, check iss, aud and
 // times.
 
-func benchToken() string { return signed(activationClaims()) }
+func benchToken() string { return signed(baseClaims()) }
 
 func benchVerifier(b *testing.B, cacheSize int) *Verifier {
 	return New(mustKeys(b), WithIssuer(testIssuer), WithProduct(testProduct),

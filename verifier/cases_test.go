@@ -13,8 +13,9 @@ import (
 
 // The case table: every forged, malformed, expired, unusable and valid
 // token the tests check. TestCases runs it directly; the vector generator
-// writes the same cases (except the huge ones) to testdata/vectors for
-// verifiers in other languages.
+// (vectors_test.go) writes the same cases, except the huge ones, to
+// testdata/vectors.json and testdata/forged.json for verifiers in other
+// languages.
 
 const (
 	testIssuer  = "https://licensed.example.com"
@@ -30,6 +31,7 @@ type vopts struct {
 	Issuer        string `json:"issuer"`
 	Product       string `json:"product"`
 	Instance      string `json:"instance,omitempty"`
+	LicenseTokens bool   `json:"license_tokens,omitempty"`
 	Now           int64  `json:"now"`
 	LeewaySeconds int64  `json:"leeway_seconds"`
 }
@@ -41,11 +43,23 @@ type tcase struct {
 	opts       vopts
 	want       error   // nil: valid
 	claims     *Claims // expected claims when Verify returns them
+	grace      bool    // valid, and in its grace period
 	noVector   bool    // too big for a file
 }
 
+// testInstance is the product's own site in most cases: the common path is
+// an activation token checked against the instance it was issued for.
+const testInstance = "example.org"
+
 func baseOpts() vopts {
-	return vopts{Issuer: testIssuer, Product: testProduct, Now: testNow, LeewaySeconds: 60}
+	return vopts{Issuer: testIssuer, Product: testProduct, Instance: testInstance, Now: testNow, LeewaySeconds: 60}
+}
+
+// licenseOpts accept license tokens (WithLicenseTokens), no instance.
+func licenseOpts() vopts {
+	o := baseOpts()
+	o.Instance, o.LicenseTokens = "", true
+	return o
 }
 
 var (
@@ -53,6 +67,7 @@ var (
 	jwksAB           = jwksOf(jwkOf(pubOf(keyA)), jwkOf(pubOf(keyB)))
 )
 
+// baseClaims are an activation token's, for testInstance.
 func baseClaims() Claims {
 	le := int64(testLicExp)
 	return Claims{
@@ -60,13 +75,14 @@ func baseClaims() Claims {
 		IssuedAt: testIat, NotBefore: testIat, Expiry: testExp,
 		ID: "0194f7a3-1111-7aaa-8bbb-0123456789ab", Status: StatusActive, LicenseExpiry: &le,
 		Seats: 5, Entitlements: []string{"pro", "updates"},
+		Instance: testInstance, ActivationID: "0194f7a3-2222-7ccc-8ddd-0123456789ab",
 	}
 }
 
-func activationClaims() Claims {
+// licenseClaims are a license token's: no instance.
+func licenseClaims() Claims {
 	c := baseClaims()
-	c.Instance = "example.org"
-	c.ActivationID = "0194f7a3-2222-7ccc-8ddd-0123456789ab"
+	c.Instance, c.ActivationID = "", ""
 	return c
 }
 
@@ -93,7 +109,7 @@ func ptr[T any](v T) *T { return &v }
 
 func cases() []tcase {
 	base := baseClaims()
-	act := activationClaims()
+	lic := licenseClaims()
 	token := signed(base)
 	var cs []tcase
 	add := func(c tcase) {
@@ -112,37 +128,74 @@ func cases() []tcase {
 		add(tcase{name: name, desc: desc, token: token, want: want})
 	}
 	at := func(now int64) vopts { o := baseOpts(); o.Now = now; return o }
+	withOpts := func(edit func(*vopts)) vopts { o := baseOpts(); edit(&o); return o }
 
 	// Valid tokens.
-	ok("ok-license-token", "a license token as the server issues it", token, base)
-	add(tcase{name: "ok-activation-token", desc: "an activation token checked against the same instance spelled differently",
-		token: signed(act), opts: vopts{Issuer: testIssuer, Product: testProduct, Instance: " https://WWW.Example.org:443/ ", Now: testNow, LeewaySeconds: 60}, claims: &act})
+	ok("ok-activation-token", "an activation token as the server issues it, checked against its instance", token, base)
+	add(tcase{name: "ok-activation-token-spelling", desc: "the product's instance spelled differently: normalized before comparing",
+		token: token, opts: withOpts(func(o *vopts) { o.Instance = " https://WWW.Example.org:443/ " }), claims: &base})
+	add(tcase{name: "ok-license-token", desc: "a license token, accepted because the options opt into license tokens",
+		token: signed(lic), opts: licenseOpts(), claims: &lic})
+	add(tcase{name: "ok-license-token-and-instance", desc: "license tokens opted into beside an instance: a license token passes",
+		token: signed(lic), opts: withOpts(func(o *vopts) { o.LicenseTokens = true }), claims: &lic})
+	add(tcase{name: "ok-activation-token-license-opts", desc: "license tokens opted into, no instance: an activation token passes too",
+		token: token, opts: licenseOpts(), claims: &base})
 	perpetual := with(base, func(c *Claims) { c.LicenseExpiry = nil })
 	ok("ok-perpetual", "no license_exp: a perpetual license", signed(perpetual), perpetual)
 	ok("ok-key-b", "signed by the second key of the set", signRaw(headerFor(kidB), mustJSON(base), keyB), base)
 	ok("ok-header-reordered", "header members in another order, with white space",
 		rawHeader(`{ "kid" : "`+kidA+`", "typ":"license+jwt",
  "alg":"EdDSA" }`), base)
-	unknown := `,"extra":{"nested":[1,2.5e3,-0,true,false,null,{"a":"\u00e9\ud83d\ude00"}],"b":{}},"z":[]}`
-	ok("ok-unknown-claims", "unknown claims of every JSON type are ignored",
+	unknown := `,"extra":{"nested":[1,2.5e3,-0,true,false,null,{"a":"\u00e9\ud83d\ude00"}],"b":{}},"big":18446744073709551616,"z":[]}`
+	ok("ok-unknown-claims", "unknown claims of every JSON type are ignored (numbers in them are not claims: no integer bound)",
 		rawClaims(func(s string) string { return strings.TrimSuffix(s, "}") + unknown }), base)
 	ok("ok-escaped-names", `member names with escapes match after unescaping ("\u0069ss" is iss)`,
 		rawClaims(func(s string) string { return strings.Replace(s, `"iss"`, `"\u0069ss"`, 1) }), base)
 	ok("ok-case-variant-member", `"ISS" is an unknown claim, not iss (encoding/json would have mixed them up)`,
 		rawClaims(func(s string) string { return strings.Replace(s, `{`, `{"ISS":"https://evil.example",`, 1) }), base)
-	maxExp := with(base, func(c *Claims) { c.Expiry = 1<<63 - 1 })
-	ok("ok-exp-max-int64", "the largest exp, no overflow", signed(maxExp), maxExp)
+	maxExp := with(base, func(c *Claims) { c.Expiry = MaxSafeInteger })
+	ok("ok-exp-max-safe-integer", "exp 2^53-1, the largest integer a claim may hold", signed(maxExp), maxExp)
+	minNbf := with(base, func(c *Claims) { c.NotBefore = -MaxSafeInteger })
+	ok("ok-nbf-min-safe-integer", "nbf -(2^53-1), the smallest integer a claim may hold", signed(minNbf), minNbf)
 	add(tcase{name: "ok-exp-within-leeway", desc: "59 s past exp, leeway 60 s", token: token, opts: at(testExp + 59), claims: &base})
 	add(tcase{name: "ok-nbf-within-leeway", desc: "nbf and iat 60 s ahead, leeway 60 s", opts: at(testIat - 60), token: token, claims: &base})
 	edge := with(base, func(c *Claims) { le := int64(testNow + 1); c.LicenseExpiry = &le })
 	ok("ok-license-exp-next-second", "license_exp one second after now", signed(edge), edge)
 	entl := with(base, func(c *Claims) { c.Entitlements = []string{} })
 	ok("ok-no-entitlements", "entitlements []", signed(entl), entl)
-	machine := with(act, func(c *Claims) { c.Instance = "4c4c4544-0042-3510-8052-b4c04f4e4d32" })
+	machine := with(base, func(c *Claims) { c.Instance = "4c4c4544-0042-3510-8052-b4c04f4e4d32" })
 	add(tcase{name: "ok-machine-instance", desc: "an opaque machine id, equal after trimming",
-		token: signed(machine), opts: vopts{Issuer: testIssuer, Product: testProduct, Instance: "\t4c4c4544-0042-3510-8052-b4c04f4e4d32\n", Now: testNow, LeewaySeconds: 60}, claims: &machine})
+		token: signed(machine), opts: withOpts(func(o *vopts) { o.Instance = "\t4c4c4544-0042-3510-8052-b4c04f4e4d32\n" }), claims: &machine})
 	ok("ok-built-by-golang-jwt", "signed by golang-jwt with the license header", golangJWTToken(base), base)
 	ok("ok-built-by-go-jose", "signed by go-jose with the license header", goJoseToken(base), base)
+
+	// Grace: license_exp has passed, grace_until has not.
+	graced := func(status string, licExp, graceUntil int64) Claims {
+		return with(base, func(c *Claims) { c.Status, c.LicenseExpiry, c.GraceUntil = status, ptr(licExp), ptr(graceUntil) })
+	}
+	inGrace := graced(StatusActive, testNow-86400, testNow+6*86400)
+	add(tcase{name: "ok-grace", desc: "license_exp a day ago, grace_until in 6 days: usable, in grace",
+		token: signed(inGrace), claims: &inGrace, grace: true})
+	inGraceExpired := graced(StatusExpired, testNow-86400, testNow+6*86400)
+	add(tcase{name: "ok-grace-status-expired", desc: "status expired within grace_until: usable, in grace",
+		token: signed(inGraceExpired), claims: &inGraceExpired, grace: true})
+	lastSecond := graced(StatusActive, testNow-86400, testNow+1)
+	add(tcase{name: "ok-grace-last-second", desc: "grace_until one second after now: still in grace",
+		token: signed(lastSecond), claims: &lastSecond, grace: true})
+	beforeExpiry := graced(StatusActive, testNow+86400, testNow+8*86400)
+	ok("ok-grace-not-started", "grace_until present but license_exp still ahead: usable, not in grace", signed(beforeExpiry), beforeExpiry)
+	graceEnded := graced(StatusActive, testNow-8*86400, testNow)
+	add(tcase{name: "grace-ended", desc: "grace_until = now: the grace is over (no leeway)", token: signed(graceEnded),
+		want: ErrLicenseExpired, claims: &graceEnded})
+	graceEndedExpired := graced(StatusExpired, testNow-8*86400, testNow-1)
+	add(tcase{name: "grace-ended-status-expired", desc: "status expired, grace_until passed", token: signed(graceEndedExpired),
+		want: ErrLicenseExpired, claims: &graceEndedExpired})
+	graceSuspended := graced(StatusSuspended, testNow-86400, testNow+6*86400)
+	add(tcase{name: "grace-suspended", desc: "a suspended license gets no grace", token: signed(graceSuspended),
+		want: ErrLicenseSuspended, claims: &graceSuspended})
+	graceCancelled := graced(StatusCancelled, testNow-86400, testNow+6*86400)
+	add(tcase{name: "grace-cancelled", desc: "a cancelled license gets no grace", token: signed(graceCancelled),
+		want: ErrLicenseCancelled, claims: &graceCancelled})
 
 	// alg confusion and header strictness.
 	noneHeader := `{"alg":"none","typ":"license+jwt","kid":"` + kidA + `"}`
@@ -243,6 +296,16 @@ func cases() []tcase {
 	dup("exp-float-integral", "exp as 123.0", `"exp":`+itoa64(testExp), `"exp":`+itoa64(testExp)+`.0`)
 	dup("exp-null", "exp null", `"exp":`+itoa64(testExp), `"exp":null`)
 	dup("exp-overflow", "exp beyond int64", `"exp":`+itoa64(testExp), `"exp":9223372036854775808`)
+	dup("exp-2pow64", "exp 2^64: a reader that wraps would see 0", `"exp":`+itoa64(testExp), `"exp":18446744073709551616`)
+	dup("exp-2pow53", "exp 2^53, one past the largest safe integer", `"exp":`+itoa64(testExp), `"exp":9007199254740992`)
+	dup("nbf-minus-2pow53", "nbf -2^53, one past the smallest safe integer", `"nbf":`+itoa64(testIat), `"nbf":-9007199254740992`)
+	dup("iat-max-int64", "iat 2^63-1: within int64, beyond the safe range", `"iat":`+itoa64(testIat), `"iat":9223372036854775807`)
+	dup("exp-exponent-integral", "exp 1e10: whole, still an exponent", `"exp":`+itoa64(testExp), `"exp":1e10`)
+	dup("license-exp-2pow53", "license_exp 2^53", `"license_exp":`, `"license_exp":9007199254740992,"x":`)
+	dup("seats-2pow64", "seats 2^64+5", `"seats":5`, `"seats":18446744073709551621`)
+	dup("grace-until-fraction", "grace_until with a fraction", `"seats":5`, `"grace_until":1767225600.5,"seats":5`)
+	dup("grace-until-string", "grace_until as a string", `"seats":5`, `"grace_until":"1767225600","seats":5`)
+	dup("grace-until-null", "grace_until null", `"seats":5`, `"grace_until":null,"seats":5`)
 	dup("exp-leading-zero", "exp 0123: not JSON", `"exp":`+itoa64(testExp), `"exp":0`+itoa64(testExp))
 	dup("seats-string", "seats as a string", `"seats":5`, `"seats":"5"`)
 	dup("seats-fraction", "seats 5.5", `"seats":5`, `"seats":5.5`)
@@ -254,6 +317,11 @@ func cases() []tcase {
 	dup("lone-surrogate", "a lone UTF-16 surrogate", `"jti":"`, `"jti":"\ud800`)
 	dup("invalid-utf8", "invalid UTF-8 in a string", `"jti":"`, "\"jti\":\"\xff")
 	dup("control-char", "a raw control character in a string", `"jti":"`, "\"jti\":\"\x01")
+	dup("nul-in-string", `U+0000 escaped in a string ("\u0000")`, `"jti":"`, `"jti":"\u0000`)
+	dup("nul-in-member-name", `U+0000 escaped in an unknown claim's name`, `"seats":`, `"\u0000x":1,"seats":`)
+	dup("nul-inside-member-name", `U+0000 escaped inside an unknown claim's name`, `"seats":`, `"x\u0000":1,"seats":`)
+	ok("ok-escaped-backslash-u0000", `"\\u0000" is a backslash and "u0000", not U+0000`,
+		rawClaims(func(s string) string { return strings.Replace(s, `"seats":`, `"note":"\\u0000","seats":`, 1) }), base)
 	dup("trailing-data", "data after the claims object", `"seats":5`, `"seats":5}{"a":1`)
 	dup("trailing-comma", "a trailing comma", `"seats":5`, `"seats":5,`)
 	bad("claims-array", "claims are a JSON array", signRaw(headerFor(kidA), `[1,2]`, keyA), ErrMalformed)
@@ -274,7 +342,7 @@ func cases() []tcase {
 	dup("aud-array", "aud as an array (RFC 7519 allows it, the contract does not)", `"aud":"`+testProduct+`"`, `"aud":["`+testProduct+`"]`)
 	add(tcase{name: "expired", desc: "61 s past exp, leeway 60 s", token: token, opts: at(testExp + 60), want: ErrExpired})
 	add(tcase{name: "expired-no-leeway", desc: "now = exp, leeway 0", token: token,
-		opts: vopts{Issuer: testIssuer, Product: testProduct, Now: testExp, LeewaySeconds: 0}, want: ErrExpired})
+		opts: withOpts(func(o *vopts) { o.Now, o.LeewaySeconds = testExp, 0 }), want: ErrExpired})
 	add(tcase{name: "nbf-future", desc: "nbf 61 s ahead", token: token, opts: at(testIat - 61), want: ErrNotYetValid})
 	iatFuture := with(base, func(c *Claims) { c.IssuedAt = testNow + 61; c.NotBefore = testNow - 10 })
 	bad("iat-future", "iat 61 s ahead, nbf past", signed(iatFuture), ErrIssuedInFuture)
@@ -289,21 +357,26 @@ func cases() []tcase {
 	}
 	lapsed := with(base, func(c *Claims) { c.LicenseExpiry = ptr(int64(testNow)) })
 	add(tcase{name: "license-exp-now", desc: "license_exp = now: the license has ended (no leeway)", token: signed(lapsed), want: ErrLicenseExpired, claims: &lapsed})
-	suspendedAct := with(act, func(c *Claims) { c.Status = StatusSuspended })
+	suspended := with(base, func(c *Claims) { c.Status = StatusSuspended })
 	add(tcase{name: "status-before-instance", desc: "a suspended license's token for another instance: step 5 comes first",
-		token: signed(suspendedAct), opts: vopts{Issuer: testIssuer, Product: testProduct, Instance: "other.example", Now: testNow, LeewaySeconds: 60},
-		want: ErrLicenseSuspended, claims: &suspendedAct})
+		token: signed(suspended), opts: withOpts(func(o *vopts) { o.Instance = "other.example" }),
+		want: ErrLicenseSuspended, claims: &suspended})
 
-	// Instances.
+	// Instances, and license tokens where an activation is expected.
 	inst := func(name, desc, token, instance string, want error) {
-		add(tcase{name: name, desc: desc, token: token, want: want,
-			opts: vopts{Issuer: testIssuer, Product: testProduct, Instance: instance, Now: testNow, LeewaySeconds: 60}})
+		add(tcase{name: name, desc: desc, token: token, want: want, opts: withOpts(func(o *vopts) { o.Instance = instance })})
 	}
-	inst("instance-other", "an activation token of another site", signed(act), "https://example.com", ErrInstance)
-	inst("instance-subdirectory", "another multisite sub-directory", signed(act), "https://example.org/blog", ErrInstance)
-	inst("instance-license-token", "a license token (no instance) where an instance is required", token, "example.org", ErrInstance)
+	inst("instance-other", "an activation token of another site", token, "https://example.com", ErrInstance)
+	inst("instance-subdirectory", "another multisite sub-directory", token, "https://example.org/blog", ErrInstance)
+	inst("instance-license-token", "a license token (no instance) where an activation token is required", signed(lic), "example.org", ErrInstance)
 	inst("instance-machine-case", "machine ids are case-sensitive", signed(machine), "4C4C4544-0042-3510-8052-B4C04F4E4D32", ErrInstance)
-	inst("instance-option-invalid", "the product's own instance is invalid", signed(act), "https://", ErrInvalidInstance)
+	inst("instance-option-invalid", "the product's own instance is invalid", token, "https://", ErrInvalidInstance)
+	add(tcase{name: "instance-other-license-opts", desc: "license tokens opted into beside an instance: an activation token of another site still fails",
+		token: token, opts: withOpts(func(o *vopts) { o.Instance, o.LicenseTokens = "https://example.com", true }), want: ErrInstance})
+	add(tcase{name: "license-token-not-configured", desc: "neither an instance nor license tokens opted into: the verifier refuses every token",
+		token: signed(lic), opts: withOpts(func(o *vopts) { o.Instance = "" }), want: ErrNotConfigured})
+	add(tcase{name: "activation-token-not-configured", desc: "neither an instance nor license tokens opted into, even for an activation token",
+		token: token, opts: withOpts(func(o *vopts) { o.Instance = "" }), want: ErrNotConfigured})
 
 	cs = append(cs, jwksCases(token)...)
 	return cs
@@ -420,16 +493,17 @@ func goJoseToken(c Claims) string {
 	return s
 }
 
-// errorNames names every sentinel, for vectors and for checking that an
-// error matches exactly the sentinels it should.
+// errorNames names every sentinel by its error class, the language-neutral
+// name the vector files use (docs/TOKENS.md "Test vectors"), and is used
+// to check that an error matches exactly the sentinels it should.
 var errorNames = map[string]error{
-	"ErrNotConfigured": ErrNotConfigured, "ErrMalformed": ErrMalformed, "ErrUnknownKey": ErrUnknownKey,
-	"ErrSignature": ErrSignature, "ErrIssuer": ErrIssuer, "ErrAudience": ErrAudience,
-	"ErrMissingClaim": ErrMissingClaim, "ErrExpired": ErrExpired, "ErrNotYetValid": ErrNotYetValid,
-	"ErrIssuedInFuture": ErrIssuedInFuture, "ErrLicenseUnusable": ErrLicenseUnusable,
-	"ErrLicenseSuspended": ErrLicenseSuspended, "ErrLicenseCancelled": ErrLicenseCancelled,
-	"ErrLicenseExpired": ErrLicenseExpired, "ErrInstance": ErrInstance,
-	"ErrInvalidInstance": ErrInvalidInstance, "ErrInvalidKeySet": ErrInvalidKeySet,
+	"not_configured": ErrNotConfigured, "malformed": ErrMalformed, "unknown_key": ErrUnknownKey,
+	"signature": ErrSignature, "issuer": ErrIssuer, "audience": ErrAudience,
+	"missing_claim": ErrMissingClaim, "expired": ErrExpired, "not_yet_valid": ErrNotYetValid,
+	"issued_in_future": ErrIssuedInFuture, "license_unusable": ErrLicenseUnusable,
+	"license_suspended": ErrLicenseSuspended, "license_cancelled": ErrLicenseCancelled,
+	"license_expired": ErrLicenseExpired, "instance": ErrInstance,
+	"invalid_instance": ErrInvalidInstance, "invalid_key_set": ErrInvalidKeySet,
 }
 
 func errorName(want error) string {
@@ -487,6 +561,9 @@ func (o vopts) verifier(ks *KeySet, cacheSize int) *Verifier {
 	}
 	if o.Instance != "" {
 		opts = append(opts, WithInstance(o.Instance))
+	}
+	if o.LicenseTokens {
+		opts = append(opts, WithLicenseTokens())
 	}
 	return New(ks, opts...)
 }

@@ -3,6 +3,7 @@ package verifier
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // TokenType is the typ header of every license token (RFC 8725 §3.11): no
@@ -47,6 +48,38 @@ func (c *Claims) Has(entitlement string) bool {
 	return slices.Contains(c.Entitlements, entitlement)
 }
 
+// InGrace reports whether, at now, the license's expiry has passed but
+// its grace period has not: Verify accepts such a token (no error) and a
+// product shows a "renew now" banner. It is false for suspended and
+// cancelled licenses, whose tokens are never graced, and for tokens
+// without grace_until. Verify evaluates it with its own clock; pass the
+// same time (Verifier.Now) to get the same answer.
+func (c *Claims) InGrace(now time.Time) bool {
+	return c.inGrace(now.Unix())
+}
+
+func (c *Claims) inGrace(now int64) bool {
+	if c.GraceUntil == nil || now >= *c.GraceUntil {
+		return false
+	}
+	switch c.Status {
+	case StatusExpired:
+		return true
+	case StatusActive:
+		return c.LicenseExpiry != nil && now >= *c.LicenseExpiry
+	}
+	return false
+}
+
+// GraceEnds returns the end of the grace period, and false when the token
+// carries none.
+func (c *Claims) GraceEnds() (time.Time, bool) {
+	if c.GraceUntil == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(*c.GraceUntil, 0), true
+}
+
 // clone returns a deep copy, so that a caller changing what Verify returned
 // cannot change what the memo holds.
 func (c *Claims) clone() *Claims {
@@ -55,6 +88,10 @@ func (c *Claims) clone() *Claims {
 	if c.LicenseExpiry != nil {
 		le := *c.LicenseExpiry
 		out.LicenseExpiry = &le
+	}
+	if c.GraceUntil != nil {
+		gu := *c.GraceUntil
+		out.GraceUntil = &gu
 	}
 	return &out
 }
@@ -144,6 +181,9 @@ func parseClaims(b []byte) (*Claims, present, error) {
 		case "license_exp":
 			c.LicenseExpiry = new(int64)
 			*c.LicenseExpiry, err = s.integer()
+		case "grace_until":
+			c.GraceUntil = new(int64)
+			*c.GraceUntil, err = s.integer()
 		case "seats":
 			c.Seats, err = s.seats()
 		default:

@@ -3,7 +3,7 @@
 // A product (a WordPress plugin, a desktop app, a CLI) gets a license token
 // from the licensing service when it activates or validates, and then
 // checks it on every request without a network call: the token is an
-// Ed25519-signed compact JWS (TOKENS.md), and this package needs nothing but
+// Ed25519-signed compact JWS (docs/TOKENS.md), and this package needs nothing but
 // the service's public keys (its JWKS, which the product may embed) and a
 // clock. It imports only the standard library, so products can compile it
 // in; the server uses the same Claims type to sign and the same
@@ -15,10 +15,11 @@
 //	v := verifier.New(keys,
 //		verifier.WithIssuer("https://licenses.example.com"),
 //		verifier.WithProduct("rankmath/rankmath-pro"),
-//		verifier.WithInstance(siteURL), // for activation tokens
+//		verifier.WithInstance(siteURL), // this site or machine: required, see below
 //	)
 //	claims, err := v.Verify(token)
 //	switch {
+//	case err == nil && claims.InGrace(v.Now()): // licensed, but expired and in grace: show a "renew" banner
 //	case err == nil: // licensed; claims.Entitlements says for what
 //	case errors.Is(err, verifier.ErrLicenseUnusable): // suspended, cancelled or expired; claims say which
 //	case errors.Is(err, verifier.ErrExpired): // refresh the token online
@@ -33,19 +34,44 @@
 // WithAnyIssuer or WithAnyProduct. A nil key set, or a WithInstance value
 // that NormalizeInstance refuses, also fails every Verify.
 //
+// # Activation tokens and license tokens
+//
+// A product that sells seats expects an activation token, bound to the
+// site or machine that holds the seat, and says which with WithInstance:
+// a token of another instance, and a license token (no instance claim,
+// as /v1/validate issues when no instance is named), are ErrInstance.
+// Accepting a license token there would let any number of installs share
+// one seat. A product that really has no seats (a tool that only needs
+// "this license exists") opts in with WithLicenseTokens. A Verifier given
+// neither option refuses every token with ErrNotConfigured: the strict
+// choice is the default, and the lax one must be written down.
+//
+// # Grace
+//
+// A product with a grace period gets tokens carrying grace_until (the
+// license's expiry plus its grace days). While grace_until is in the
+// future, a token whose license_exp has passed (status "active") or whose
+// status says "expired" is accepted: Verify returns the claims and no
+// error, so a product that ignores grace keeps working, and
+// Claims.InGrace(v.Now()) is true, so one that cares can show a banner.
+// When grace_until passes, the license is ErrLicenseExpired as without
+// grace. Suspended and cancelled licenses get no grace.
+//
 // # What Verify checks
 //
-// Exactly the steps of TOKENS.md, in order; each failure has its own error
+// Exactly the steps of docs/TOKENS.md, in order; each failure has its own error
 // (errors.go). In short: at most MaxTokenSize bytes of the base64url
 // alphabet in exactly three parts (a five-part JWE is refused before any
 // decoding); strict unpadded base64url with zero trailing bits; header and
 // claims are JSON objects without duplicate member names at any depth; the
 // header is exactly alg "EdDSA", typ "license+jwt" and a kid in the key set,
 // nothing else (no crit, jku, jwk, x5u, x5c, b64, zip is ever followed);
-// claims have their documented types (exp, iat, nbf, license_exp and seats
-// are JSON integers; null is no value of any type; unknown claims are
-// allowed, nested at most 32 deep); then the Ed25519 signature, iss, aud, the times, the license
-// status, and the instance. A signature of other than 64 bytes is
+// claims have their documented types (exp, iat, nbf, license_exp,
+// grace_until and seats are JSON integers within ±(2^53-1), never a
+// fraction, an exponent or a larger value, which would otherwise be
+// rounded or wrapped; null is no value of any type; unknown claims are
+// allowed, nested at most 32 deep); then the Ed25519 signature, iss, aud,
+// the times, the license status and grace, and the instance. A signature of other than 64 bytes is
 // ErrSignature. A missing exp, iat, nbf or status is ErrMissingClaim, which
 // also matches ErrMalformed; a missing iss or aud simply does not match.
 //
@@ -90,7 +116,8 @@
 // NormalizeInstance, shared with the server, decides when two spellings are
 // the same instance; see its documentation for the exact rules and
 // testdata/instances.json for the table of cases that verifiers in other
-// languages share. The decisions beyond TOKENS.md:
+// languages share (with testdata/vectors.json and testdata/forged.json,
+// the token cases; docs/TOKENS.md describes all three). The decisions beyond docs/TOKENS.md:
 //
 //   - A bare site (no scheme) is host[:port][/path] whose host is a domain:
 //     two or more labels, the last containing a letter, and no space, "@",

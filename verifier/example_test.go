@@ -107,3 +107,26 @@ func ExampleNormalizeInstance() {
 	// "4C4C4544-0042-3510-8052-B4C04F4E4D32" -> "4C4C4544-0042-3510-8052-B4C04F4E4D32" <nil>
 	// "https://" -> "" verifier: invalid instance: no host
 }
+
+// graceToken is a token of a license that expired a day before the
+// examples' clock, with a grace period of a week.
+const graceToken = "eyJhbGciOiJFZERTQSIsInR5cCI6ImxpY2Vuc2Urand0Iiwia2lkIjoiWmhvdzB1RUx2RWRRWVhwVjBlanpVOEdBNjRrYTQwTU1HRFY4Q3h6UUJ2TSJ9." +
+	"eyJpc3MiOiJodHRwczovL2xpY2Vuc2VkLmV4YW1wbGUuY29tIiwic3ViIjoiMDE5NGY3YTItN2M0ZS03YjNhLTlkMmUtNWYxYTJiM2M0ZDVlIiwiYXVkIjoicmFua21hdGgvcmFua21hdGgtcHJvIiwiaWF0IjoxNzY3MjIyMDAwLCJuYmYiOjE3NjcyMjIwMDAsImV4cCI6MTc2NzgyNjgwMCwianRpIjoiMDE5NGY3YTMtMTExMS03YWFhLThiYmItMDEyMzQ1Njc4OWFiIiwic3RhdHVzIjoiYWN0aXZlIiwibGljZW5zZV9leHAiOjE3NjcxMzkyMDAsImdyYWNlX3VudGlsIjoxNzY3NzQ0MDAwLCJzZWF0cyI6NSwiZW50aXRsZW1lbnRzIjpbInBybyIsInVwZGF0ZXMiXSwiaW5zdGFuY2UiOiJleGFtcGxlLm9yZyIsImFjdGl2YXRpb25faWQiOiIwMTk0ZjdhMy0yMjIyLTdjY2MtOGRkZC0wMTIzNDU2Nzg5YWIifQ." +
+	"W3G8_T-IP7lf8WeghOctdjxRtID5rUQhngeF8htTdpvVjOEZLXVInln0_3VUX5yRMIWMgcG3zHV4C-tY36yFBg"
+
+// A license in its grace period verifies (no error), so the product keeps
+// working; InGrace tells it to ask for renewal.
+func ExampleClaims_InGrace() {
+	v := newVerifier()
+	claims, err := v.Verify(graceToken)
+	if err != nil {
+		fmt.Println("not licensed:", err)
+		return
+	}
+	if claims.InGrace(v.Now()) {
+		ends, _ := claims.GraceEnds()
+		fmt.Println("licensed, but expired: renew before", ends.UTC().Format(time.DateOnly))
+	}
+	// Output:
+	// licensed, but expired: renew before 2026-01-07
+}

@@ -3,6 +3,7 @@ package verifier
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,9 +91,17 @@ func FuzzParseClaims(f *testing.F) {
 	}
 	f.Add([]byte(`{"exp":1,"\u0065xp":2}`))
 	f.Add([]byte(`{"a":[{"b":{"c":"\ud83d\ude00"}}],"seats":-0}`))
+	// The integer bound: ±(2^53-1) passes, one more does not, and 2^64
+	// must not wrap to 0.
+	for _, n := range []string{"9007199254740991", "-9007199254740991", "9007199254740992", "-9007199254740992",
+		"18446744073709551616", "-18446744073709551616", "9223372036854775807", "9223372036854775808", "99999999999999999999999", "1e3", "1.0", "-0"} {
+		f.Add([]byte(`{"exp":` + n + `}`))
+		f.Add([]byte(`{"grace_until":` + n + `,"license_exp":` + n + `}`))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if c, has, err := parseClaims(b); err == nil {
 			compareClaims(t, b, c, has)
+			checkIntegerBounds(t, b, c)
 		}
 		if kid, err := parseHeader(b); err == nil {
 			var m map[string]string
@@ -119,7 +128,7 @@ func compareClaims(t *testing.T, b []byte, c *Claims, has present) {
 	for name, into := range map[string]any{
 		"iss": &want.Issuer, "sub": &want.Subject, "aud": &want.Audience, "iat": &want.IssuedAt,
 		"nbf": &want.NotBefore, "exp": &want.Expiry, "jti": &want.ID, "status": &want.Status,
-		"license_exp": &want.LicenseExpiry, "seats": &want.Seats, "entitlements": &want.Entitlements,
+		"license_exp": &want.LicenseExpiry, "grace_until": &want.GraceUntil, "seats": &want.Seats, "entitlements": &want.Entitlements,
 		"instance": &want.Instance, "activation_id": &want.ActivationID,
 	} {
 		decode(name, into)
@@ -130,6 +139,27 @@ func compareClaims(t *testing.T, b []byte, c *Claims, has present) {
 	for bit, name := range map[present]string{hasExp: "exp", hasIat: "iat", hasNbf: "nbf", hasStatus: "status"} {
 		if _, ok := m[name]; ok != (has&bit != 0) {
 			t.Fatalf("%q: presence of %s", b, name)
+		}
+	}
+}
+
+// checkIntegerBounds: every integer claim we read is within
+// ±MaxSafeInteger and is what math/big reads from the same text, so no
+// value was wrapped or rounded.
+func checkIntegerBounds(t *testing.T, b []byte, c *Claims) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]*int64{"exp": &c.Expiry, "iat": &c.IssuedAt, "nbf": &c.NotBefore,
+		"license_exp": c.LicenseExpiry, "grace_until": c.GraceUntil} {
+		raw, ok := m[name]
+		if !ok {
+			continue
+		}
+		exact, ok := new(big.Int).SetString(string(raw), 10)
+		if !ok || got == nil || exact.Cmp(big.NewInt(*got)) != 0 || exact.CmpAbs(big.NewInt(MaxSafeInteger)) > 0 {
+			t.Fatalf("%s: %s read as %v", name, raw, got)
 		}
 	}
 }
@@ -192,7 +222,7 @@ func FuzzParseJWKS(f *testing.F) {
 
 // FuzzVerifySigned signs arbitrary claims bytes with a key of the set, so
 // that every input gets past the signature and exercises steps 3-6, and
-// compares Verify with a plain restatement of TOKENS.md's rules.
+// compares Verify with a plain restatement of docs/TOKENS.md's rules.
 func FuzzVerifySigned(f *testing.F) {
 	for _, tok := range vectorTokens(f) {
 		if p := strings.Split(tok, "."); len(p) == 3 {
@@ -218,10 +248,12 @@ func FuzzVerifySigned(f *testing.F) {
 	})
 }
 
-// expectedError restates steps 3-5 for baseOpts (now testNow, leeway 60 s,
-// no instance) as plainly as possible.
+// expectedError restates steps 3-6 for baseOpts (now testNow, leeway 60 s,
+// instance testInstance) as plainly as possible.
 func expectedError(c *Claims, has present) error {
 	now, leeway := int64(testNow), int64(60)
+	graced := c.GraceUntil != nil && now < *c.GraceUntil &&
+		(c.Status == StatusExpired || c.Status == StatusActive && c.LicenseExpiry != nil && *c.LicenseExpiry <= now)
 	switch {
 	case c.Issuer != testIssuer:
 		return ErrIssuer
@@ -237,6 +269,7 @@ func expectedError(c *Claims, has present) error {
 		return ErrIssuedInFuture
 	case has&hasStatus == 0:
 		return ErrMissingClaim
+	case graced:
 	case c.Status == StatusSuspended:
 		return ErrLicenseSuspended
 	case c.Status == StatusCancelled:
@@ -247,6 +280,9 @@ func expectedError(c *Claims, has present) error {
 		return ErrLicenseUnusable
 	case c.LicenseExpiry != nil && *c.LicenseExpiry <= now:
 		return ErrLicenseExpired
+	}
+	if c.Instance != testInstance {
+		return ErrInstance
 	}
 	return nil
 }

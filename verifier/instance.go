@@ -11,7 +11,7 @@ import (
 // MaxInstanceLen is the longest normalized instance, in bytes.
 const MaxInstanceLen = 255
 
-// NormalizeInstance implements TOKENS.md "Instance normalization"; the
+// NormalizeInstance implements docs/TOKENS.md "Instance normalization"; the
 // server uses it too, so a product and the server agree on what "the same
 // instance" means. The rules, in order (doc.go has the rationale and
 // testdata/instances.json the shared table of cases):
@@ -198,7 +198,7 @@ func hostRune(r rune) bool {
 
 // dropWWW drops one leading "www." label. A host still starting with
 // "www." is refused: dropping only one would make normalizing twice differ
-// from normalizing once, and dropping all would merge hosts TOKENS.md keeps
+// from normalizing once, and dropping all would merge hosts docs/TOKENS.md keeps
 // apart.
 func dropWWW(h string) (string, error) {
 	h, ok := strings.CutPrefix(h, "www.")

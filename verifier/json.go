@@ -247,7 +247,14 @@ func (s *scanner) intPart() (neg bool, err error) {
 	return neg, nil
 }
 
-// integer reads a JSON number that must be an integer in int64 range.
+// MaxSafeInteger is the largest magnitude of an integer claim: 2^53-1,
+// the largest integer every JSON reader (JavaScript's, PHP's floats)
+// holds exactly. Anything larger is malformed, never wrapped or rounded.
+const MaxSafeInteger = 1<<53 - 1
+
+// integer reads a JSON number that must be an integer within
+// ±MaxSafeInteger: no fraction, no exponent (1.0 and 1e3 are refused
+// even though they are whole), no larger magnitude.
 func (s *scanner) integer() (int64, error) {
 	s.ws()
 	start := s.i
@@ -262,20 +269,22 @@ func (s *scanner) integer() (int64, error) {
 	if neg {
 		digits = digits[1:]
 	}
-	var n uint64
+	// 16 digits hold 2^53-1 (9007199254740991); a 17th can only exceed it,
+	// so the loop below never overflows.
+	if len(digits) > 16 {
+		return 0, s.fail("integer out of range")
+	}
+	var n int64
 	for _, c := range digits {
-		if n > (1<<64-1)/10 {
-			return 0, s.fail("integer out of range")
-		}
-		n = n*10 + uint64(c-'0')
+		n = n*10 + int64(c-'0')
 	}
-	switch {
-	case neg && n <= 1<<63:
-		return int64(-n), nil // -(1<<63) wraps to itself, which is MinInt64
-	case !neg && n < 1<<63:
-		return int64(n), nil
+	if n > MaxSafeInteger {
+		return 0, s.fail("integer out of range")
 	}
-	return 0, s.fail("integer out of range")
+	if neg {
+		n = -n
+	}
+	return n, nil
 }
 
 // str reads a string.
@@ -375,6 +384,12 @@ func (s *scanner) escape(buf []byte) ([]byte, error) {
 		r, err := s.utf16Escape()
 		if err != nil {
 			return nil, err
+		}
+		if r == 0 {
+			// U+0000 is refused in every string and member name, as the
+			// API refuses it in input: no issuer writes it, and readers
+			// disagree on it (PHP cannot even name a property after it).
+			return nil, s.fail("U+0000 in a string")
 		}
 		return utf8.AppendRune(buf, r), nil
 	}

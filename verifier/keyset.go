@@ -32,7 +32,7 @@ func (ks *KeySet) KIDs() []string {
 }
 
 // Has reports whether the set holds a key with this kid; a product that
-// meets an unknown kid re-fetches JWKS (TOKENS.md "Key rotation").
+// meets an unknown kid re-fetches JWKS (docs/TOKENS.md "Key rotation").
 func (ks *KeySet) Has(kid string) bool {
 	if ks == nil {
 		return false

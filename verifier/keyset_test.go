@@ -80,7 +80,7 @@ func TestIdentityKeyForgery(t *testing.T) {
 		t.Fatalf("ParseJWKS: %v", err)
 	}
 	bypassed := &KeySet{keys: map[string]ed25519.PublicKey{"weak": identity}, kids: []string{"weak"}}
-	v := New(bypassed, WithIssuer(testIssuer), WithProduct(testProduct), WithClock(fixedClock(testNow)))
+	v := New(bypassed, WithIssuer(testIssuer), WithProduct(testProduct), WithInstance(testInstance), WithClock(fixedClock(testNow)))
 	if _, err := v.Verify(forged); err != nil {
 		t.Fatalf("negative control: with the key check bypassed Verify should accept the forgery, got %v", err)
 	}

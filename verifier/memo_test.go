@@ -12,7 +12,7 @@ import (
 
 func memoVerifier(t *testing.T, ks *KeySet, size int, now *atomic.Int64) *Verifier {
 	t.Helper()
-	return New(ks, WithIssuer(testIssuer), WithProduct(testProduct), WithCacheSize(size),
+	return New(ks, WithIssuer(testIssuer), WithProduct(testProduct), WithInstance(testInstance), WithCacheSize(size),
 		WithClock(func() time.Time { return time.Unix(now.Load(), 0) }))
 }
 

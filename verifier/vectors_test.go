@@ -5,141 +5,246 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 )
 
-// Shared test vectors. The case table is the generator:
+// Shared test vectors (docs/TOKENS.md "Test vectors"). The case table is
+// the generator; go generate (generate.go) runs
 //
-//	go test ./verifier -run TestVectorsUpToDate -update
+//	go test ./verifier -run '^TestVectorsUpToDate$' -update
 //
-// rewrites testdata/vectors/*.json from it. Keys come from fixed seeds and
-// Ed25519 is deterministic, so the output is byte-for-byte reproducible;
-// TestVectorsUpToDate fails when the files and the table disagree.
+// which rewrites testdata/vectors.json and testdata/forged.json from it.
+// Keys come from fixed seeds and Ed25519 is deterministic, so the output
+// is byte-for-byte reproducible; TestVectorsUpToDate fails when the files
+// and the table disagree, and TestVectors runs the files (not the table)
+// through the verifier, as a verifier in another language does.
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors from the case table")
+var update = flag.Bool("update", false, "rewrite testdata/vectors.json and testdata/forged.json from the case table")
 
-const vectorDir = "testdata/vectors"
+const (
+	vectorsFile = "testdata/vectors.json"
+	forgedFile  = "testdata/forged.json"
+)
 
-// vector is the file format (testdata/vectors/README.md).
+// vectorDoc is the format of both files.
+type vectorDoc struct {
+	Description string       `json:"description"`
+	Keys        []vectorKey  `json:"keys"`
+	Results     []resultInfo `json:"results"`
+	Cases       []vector     `json:"cases"`
+}
+
+// vectorKey documents a test key: how its seed is made, and its public
+// half. The private halves exist only in the generator.
+type vectorKey struct {
+	Name     string `json:"name"`
+	SeedFrom string `json:"seed_from"`
+	X        string `json:"x"`
+	Kid      string `json:"kid"`
+	InJWKS   bool   `json:"in_default_jwks"`
+}
+
+type resultInfo struct {
+	Result  string `json:"result"`
+	Meaning string `json:"meaning"`
+}
+
 type vector struct {
+	Name        string  `json:"name"`
 	Description string  `json:"description"`
 	Token       string  `json:"token"`
 	JWKS        string  `json:"jwks"`
 	Options     vopts   `json:"options"`
 	Result      string  `json:"result"`
+	Grace       bool    `json:"grace,omitempty"`
 	Claims      *Claims `json:"claims,omitempty"`
 }
 
+// forgedClass: these results mean the token is not the service's (or the
+// key set is not): they go to forged.json, the rest to vectors.json.
+func forgedClass(want error) bool {
+	switch want {
+	case ErrMalformed, ErrMissingClaim, ErrUnknownKey, ErrSignature, ErrInvalidKeySet:
+		return true
+	}
+	return false
+}
+
+// resultMeanings is the legend written into both files.
+var resultMeanings = []resultInfo{
+	{"ok", "valid: claims are the token's; grace is true when the license is in its grace period"},
+	{"not_configured", "the options lack an issuer, a product, or both an instance and license_tokens"},
+	{"malformed", "not a license token: size, alphabet, parts, base64url, JSON, duplicates, types, integer range, header"},
+	{"missing_claim", "exp, iat, nbf or status absent (a kind of malformed)"},
+	{"unknown_key", "kid not in the key set"},
+	{"signature", "signature invalid or not 64 bytes"},
+	{"issuer", "wrong iss"},
+	{"audience", "wrong aud"},
+	{"expired", "exp passed (beyond the leeway)"},
+	{"not_yet_valid", "nbf in the future (beyond the leeway)"},
+	{"issued_in_future", "iat in the future (beyond the leeway)"},
+	{"license_suspended", "authentic, the license is suspended; claims given (a kind of license_unusable)"},
+	{"license_cancelled", "authentic, the license is cancelled; claims given (a kind of license_unusable)"},
+	{"license_expired", "authentic, the license expired and is not in grace; claims given (a kind of license_unusable)"},
+	{"license_unusable", "authentic, a status the verifier does not know; claims given"},
+	{"instance", "bound to another instance, or a license token where an activation token is required"},
+	{"invalid_instance", "the options' instance does not normalize"},
+	{"invalid_key_set", "the JWKS is refused (weak key, private member, wrong type, ...)"},
+}
+
+func vectorKeys() []vectorKey {
+	k := func(name, label string, inSet bool) vectorKey {
+		pub := pubOf(testKey(label))
+		return vectorKey{Name: name, SeedFrom: "SHA-256 of " + label, X: enc.EncodeToString(pub), Kid: thumbprint(pub), InJWKS: inSet}
+	}
+	return []vectorKey{
+		k("A", "licensed/verifier test key A", true),
+		k("B", "licensed/verifier test key B", true),
+		k("C", "licensed/verifier test key C (not in the key set)", false),
+	}
+}
+
 func renderVectors() map[string][]byte {
-	out := map[string][]byte{}
+	docs := map[string]*vectorDoc{
+		vectorsFile: {Description: "License token test vectors: valid tokens, time, issuer, audience, license status, grace and instance " +
+			"outcomes. For each case: parse jwks (failure: invalid_key_set), configure the verifier with options (issuer, product, " +
+			"instance normalized first (failure: invalid_instance), license_tokens, leeway_seconds), verify token at now (Unix " +
+			"seconds) and compare with result, claims and grace. Generated by the Go verifier's case table; docs/TOKENS.md explains."},
+		forgedFile: {Description: "Forged and malformed license tokens and refused key sets, run exactly like vectors.json. " +
+			"Generated by the Go verifier's case table; docs/TOKENS.md explains."},
+	}
+	for _, d := range docs {
+		d.Keys, d.Results = vectorKeys(), resultMeanings
+	}
 	for _, c := range cases() {
 		if c.noVector {
 			continue
 		}
-		v := vector{Description: c.desc, Token: c.token, JWKS: c.jwks, Options: c.opts, Result: "ok", Claims: c.claims}
+		v := vector{Name: c.name, Description: c.desc, Token: c.token, JWKS: c.jwks, Options: c.opts, Result: "ok", Grace: c.grace, Claims: c.claims}
+		file := vectorsFile
 		if c.want != nil {
 			v.Result = errorName(c.want)
+			if forgedClass(c.want) {
+				file = forgedFile
+			}
 		}
+		docs[file].Cases = append(docs[file].Cases, v)
+	}
+	out := map[string][]byte{}
+	for file, d := range docs {
 		var buf bytes.Buffer
 		e := json.NewEncoder(&buf)
 		e.SetEscapeHTML(false)
-		e.SetIndent("", "  ")
-		if err := e.Encode(v); err != nil {
+		e.SetIndent("", " ")
+		if err := e.Encode(d); err != nil {
 			panic(err)
 		}
-		out[c.name+".json"] = buf.Bytes()
+		out[file] = buf.Bytes()
 	}
 	return out
 }
 
 func TestVectorsUpToDate(t *testing.T) {
 	want := renderVectors()
-	if *update {
-		old, _ := filepath.Glob(filepath.Join(vectorDir, "*.json"))
-		for _, f := range old {
-			if err := os.Remove(f); err != nil {
+	for file, b := range want {
+		if *update {
+			if err := os.WriteFile(file, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for name, b := range want {
-			if err := os.WriteFile(filepath.Join(vectorDir, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	files, err := filepath.Glob(filepath.Join(vectorDir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		name := filepath.Base(f)
-		got, err := os.ReadFile(f)
+		got, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w, ok := want[name]; !ok {
-			t.Errorf("%s: not in the case table (run with -update)", name)
-		} else if !bytes.Equal(got, w) {
-			t.Errorf("%s: differs from the case table (run with -update)", name)
+		if !bytes.Equal(got, b) {
+			t.Errorf("%s differs from the case table: run go generate ./verifier", file)
 		}
-		delete(want, name)
-	}
-	for name := range want {
-		t.Errorf("%s: missing (run with -update)", name)
 	}
 }
 
-// TestVectors runs every file of testdata/vectors through ParseJWKS and
-// Verify, as a verifier in another language would, without the table.
+// TestVectors runs every case of both files through ParseJWKS and Verify,
+// as a verifier in another language would, without the table.
 func TestVectors(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(vectorDir, "*.json"))
-	if err != nil || len(files) < 50 {
-		t.Fatalf("%d vectors, %v", len(files), err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			v := readVector(t, f)
-			var want error
-			if v.Result != "ok" {
-				if want = errorNames[v.Result]; want == nil {
-					t.Fatalf("unknown result %q", v.Result)
+	names := map[string]bool{}
+	for _, file := range []string{vectorsFile, forgedFile} {
+		doc := readVectors(t, file)
+		if len(doc.Cases) < 40 {
+			t.Fatalf("%s: only %d cases", file, len(doc.Cases))
+		}
+		for _, v := range doc.Cases {
+			if names[v.Name] {
+				t.Fatalf("case %s twice", v.Name)
+			}
+			names[v.Name] = true
+			t.Run(v.Name, func(t *testing.T) {
+				var want error
+				if v.Result != "ok" {
+					if want = errorNames[v.Result]; want == nil {
+						t.Fatalf("unknown result %q", v.Result)
+					}
 				}
-			}
-			got, err := tcase{token: v.Token, jwks: v.JWKS, opts: v.Options}.run(DefaultCacheSize)
-			if !matchesExactly(err, want) {
-				t.Fatalf("got %v, want %s", err, v.Result)
-			}
-			if !reflect.DeepEqual(got, v.Claims) {
-				t.Fatalf("claims\n got %+v\nwant %+v", got, v.Claims)
-			}
-		})
+				if forgedClass(want) != (file == forgedFile) {
+					t.Fatalf("result %s in %s", v.Result, file)
+				}
+				ks, err := ParseJWKS([]byte(v.JWKS))
+				if err != nil {
+					if !matchesExactly(err, want) {
+						t.Fatalf("ParseJWKS: %v, want %s", err, v.Result)
+					}
+					return
+				}
+				vf := v.Options.verifier(ks, DefaultCacheSize)
+				got, err := vf.Verify(v.Token)
+				if !matchesExactly(err, want) {
+					t.Fatalf("got %v, want %s", err, v.Result)
+				}
+				if !reflect.DeepEqual(got, v.Claims) {
+					t.Fatalf("claims\n got %+v\nwant %+v", got, v.Claims)
+				}
+				if got != nil && got.InGrace(vf.Now()) != v.Grace {
+					t.Fatalf("grace %v, want %v", got.InGrace(vf.Now()), v.Grace)
+				}
+			})
+		}
+	}
+	// Every error class appears in the files at least once, so a verifier
+	// in another language is tested on each.
+	seen := map[string]bool{}
+	for _, file := range []string{vectorsFile, forgedFile} {
+		for _, v := range readVectors(t, file).Cases {
+			seen[v.Result] = true
+		}
+	}
+	for _, r := range resultMeanings {
+		if !seen[r.Result] {
+			t.Errorf("no vector has result %s", r.Result)
+		}
 	}
 }
 
-func readVector(t testing.TB, file string) vector {
+func readVectors(t testing.TB, file string) vectorDoc {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v vector
+	var doc vectorDoc
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
-	if err := d.Decode(&v); err != nil {
+	if err := d.Decode(&doc); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
-	return v
+	return doc
 }
 
 // vectorTokens returns the tokens of all vectors, for fuzz seeds.
 func vectorTokens(t testing.TB) []string {
-	files, _ := filepath.Glob(filepath.Join(vectorDir, "*.json"))
 	var out []string
-	for _, f := range files {
-		out = append(out, readVector(t, f).Token)
+	for _, file := range []string{vectorsFile, forgedFile} {
+		for _, v := range readVectors(t, file).Cases {
+			out = append(out, v.Token)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// MaxTokenSize is the largest token Verify reads, in bytes (TOKENS.md).
+// MaxTokenSize is the largest token Verify reads, in bytes (docs/TOKENS.md).
 const MaxTokenSize = 8 << 10
 
 // DefaultLeeway is the clock skew tolerated on exp, nbf and iat.
@@ -20,15 +20,17 @@ const DefaultCacheSize = 64
 // Verifier checks license tokens offline. It is safe for concurrent use;
 // SetKeys may run while Verify does.
 type Verifier struct {
-	state     atomic.Pointer[keyState]
-	issuer    string
-	product   string
-	instance  string
-	leeway    time.Duration
-	now       func() time.Time
-	cacheSize int
-	configErr error
-	built     bool // by New: a zero Verifier must not skip the iss and aud checks
+	state    atomic.Pointer[keyState]
+	issuer   string
+	product  string
+	instance string
+	// licenseTokens: tokens without an instance claim pass step 6.
+	licenseTokens bool
+	leeway        time.Duration
+	now           func() time.Time
+	cacheSize     int
+	configErr     error
+	built         bool // by New: a zero Verifier must not skip the iss and aud checks
 }
 
 // keyState pairs a key set with the memo of tokens verified under it, so
@@ -42,11 +44,11 @@ type keyState struct {
 type Option func(*config)
 
 type config struct {
-	issuer, product, instance          string
-	anyIssuer, anyProduct, instanceSet bool
-	leeway                             time.Duration
-	now                                func() time.Time
-	cacheSize                          int
+	issuer, product, instance                         string
+	anyIssuer, anyProduct, instanceSet, licenseTokens bool
+	leeway                                            time.Duration
+	now                                               func() time.Time
+	cacheSize                                         int
 }
 
 // WithIssuer sets the iss every token must carry: the service's issuer URL.
@@ -74,11 +76,25 @@ func WithAnyProduct() Option {
 	return func(c *config) { c.product, c.anyProduct = "", true }
 }
 
-// WithInstance makes Verify require that the token is bound to this
-// instance (a site URL or machine id). It is normalized with
-// NormalizeInstance first; if that fails, Verify returns ErrInvalidInstance.
+// WithInstance makes Verify require an activation token bound to this
+// instance (a site URL or machine id): a token of another instance, or a
+// license token (no instance claim), is ErrInstance. The instance is
+// normalized with NormalizeInstance first; if that fails, Verify returns
+// ErrInvalidInstance. One of WithInstance and WithLicenseTokens is
+// required.
 func WithInstance(instance string) Option {
 	return func(c *config) { c.instance, c.instanceSet = instance, true }
+}
+
+// WithLicenseTokens explicitly accepts license tokens: tokens without an
+// instance claim, which /v1/validate issues when no instance is named.
+// They prove that a license exists, not that this site or machine holds
+// one of its seats, so a product that sells seats must not use this
+// option (a license token would let any number of installs share one
+// seat). With WithInstance too, a token that does carry an instance must
+// still name that one; without it, the instance claim is not checked.
+func WithLicenseTokens() Option {
+	return func(c *config) { c.licenseTokens = true }
 }
 
 // WithLeeway sets the clock skew tolerated on exp, nbf and iat (default
@@ -104,8 +120,9 @@ func WithCacheSize(n int) Option {
 }
 
 // New returns a Verifier of tokens signed by keys. It never fails: a
-// missing issuer, product or key set, or an invalid WithInstance, makes
-// every Verify return ErrNotConfigured (or ErrInvalidInstance), so that a
+// missing issuer, product, instance choice (WithInstance or
+// WithLicenseTokens) or key set, or an invalid WithInstance, makes every
+// Verify return ErrNotConfigured (or ErrInvalidInstance), so that a
 // misconfigured product cannot quietly accept every token.
 func New(keys *KeySet, opts ...Option) *Verifier {
 	c := config{leeway: DefaultLeeway, now: time.Now, cacheSize: DefaultCacheSize}
@@ -113,12 +130,13 @@ func New(keys *KeySet, opts ...Option) *Verifier {
 		o(&c)
 	}
 	v := &Verifier{
-		issuer:    c.issuer,
-		product:   c.product,
-		leeway:    c.leeway,
-		now:       c.now,
-		cacheSize: c.cacheSize,
-		built:     true,
+		issuer:        c.issuer,
+		product:       c.product,
+		leeway:        c.leeway,
+		now:           c.now,
+		cacheSize:     c.cacheSize,
+		licenseTokens: c.licenseTokens,
+		built:         true,
 	}
 	switch {
 	case c.issuer == "" && !c.anyIssuer:
@@ -127,6 +145,8 @@ func New(keys *KeySet, opts ...Option) *Verifier {
 		v.configErr = newError("no product: use WithProduct, or WithAnyProduct", ErrNotConfigured)
 	case c.instanceSet:
 		v.instance, v.configErr = NormalizeInstance(c.instance)
+	case !c.licenseTokens:
+		v.configErr = newError("no instance: use WithInstance, or WithLicenseTokens to accept tokens bound to none", ErrNotConfigured)
 	}
 	v.SetKeys(keys)
 	return v
@@ -139,6 +159,15 @@ func (v *Verifier) SetKeys(keys *KeySet) {
 	v.state.Store(&keyState{keys: keys, memo: newMemo(v.cacheSize)})
 }
 
+// Now is the Verifier's clock (WithClock, default time.Now): pass it to
+// Claims.InGrace to evaluate grace exactly as Verify did.
+func (v *Verifier) Now() time.Time {
+	if v.now == nil {
+		return time.Now()
+	}
+	return v.now()
+}
+
 // Keys returns the current key set.
 func (v *Verifier) Keys() *KeySet {
 	if st := v.state.Load(); st != nil {
@@ -147,12 +176,17 @@ func (v *Verifier) Keys() *KeySet {
 	return nil
 }
 
-// Verify checks token as TOKENS.md "What a verifier checks" says, in that
+// Verify checks token as docs/TOKENS.md "What a verifier checks" says, in that
 // order, and returns its claims. Every failure matches one of this
 // package's errors with errors.Is. For an authentic, current token of a
 // license that may not be used (ErrLicenseSuspended, ErrLicenseCancelled,
 // ErrLicenseExpired, all matching ErrLicenseUnusable) the claims are
 // returned too; for every other error they are nil.
+//
+// A license past its expiry but within its grace period (grace_until in
+// the future) is accepted: Verify returns the claims and no error, and
+// claims.InGrace(v.Now()) is true, so a product that ignores grace keeps
+// working and one that cares shows a banner.
 //
 // The returned Claims belong to the caller.
 func (v *Verifier) Verify(token string) (*Claims, error) {
@@ -302,15 +336,21 @@ func (v *Verifier) check(a *authentic, now time.Time) (*Claims, error) {
 	if err := licenseUsable(c, now.Unix()); err != nil {
 		return c.clone(), err
 	}
-	if v.instance != "" && c.Instance != v.instance {
+	switch {
+	case c.Instance == "" && !v.licenseTokens:
+		return nil, newError("a license token (bound to no instance) where an activation token is required", ErrInstance)
+	case c.Instance != "" && v.instance != "" && c.Instance != v.instance:
 		return nil, errorf(ErrInstance, "token bound to %s", quote(c.Instance))
 	}
 	return c.clone(), nil
 }
 
 // licenseUsable is step 5: the token is authentic and current, but is the
-// license it describes?
+// license it describes? A license in its grace period is usable.
 func licenseUsable(c *Claims, now int64) error {
+	if c.inGrace(now) {
+		return nil
+	}
 	switch c.Status {
 	case StatusActive:
 	case StatusSuspended:

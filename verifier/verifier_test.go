@@ -6,8 +6,7 @@ import (
 	"testing"
 )
 
-// TestCases runs the case table (the forged-token table of issue 5 and
-// more): each token gets exactly the expected error, matched with
+// TestCases runs the case table (the forged-token table and more): each token gets exactly the expected error, matched with
 // errors.Is, and the expected claims when Verify returns claims. Each runs
 // without memo, and twice with it (the second call is a memo hit for
 // authentic tokens).
@@ -40,12 +39,14 @@ func (c tcase) check(t *testing.T, cacheSize, calls int) {
 			t.Fatalf("call %d: claims %+v with error %v", i+1, got, err)
 		case c.claims != nil && !reflect.DeepEqual(got, c.claims):
 			t.Fatalf("call %d: claims\n got %+v\nwant %+v", i+1, got, c.claims)
+		case got != nil && got.InGrace(v.Now()) != c.grace:
+			t.Fatalf("call %d: InGrace %v, want %v", i+1, got.InGrace(v.Now()), c.grace)
 		}
 	}
 }
 
-// TestCasesCoverIssue checks that the table holds every case issue 5 asks
-// for, so that trimming it later is noticed.
+// TestCasesCoverIssue checks that the table holds every case the
+// contract's attack list names, so that trimming it later is noticed.
 func TestCasesCoverIssue(t *testing.T) {
 	have := map[string]bool{}
 	for _, c := range cases() {
@@ -60,6 +61,8 @@ func TestCasesCoverIssue(t *testing.T) {
 		"iat-future", "wrong-iss", "wrong-aud", "typ-jwt", "instance-other", "status-suspended",
 		"status-cancelled", "status-expired", "license-exp-now", "identity-key-jwks",
 		"ok-built-by-golang-jwt", "ok-built-by-go-jose", "size-limit", "size-limit-plus-one",
+		"exp-2pow64", "exp-2pow53", "nbf-minus-2pow53", "ok-exp-max-safe-integer", "instance-license-token",
+		"license-token-not-configured", "ok-license-token", "ok-grace", "grace-ended", "grace-suspended",
 	} {
 		if !have[name] {
 			t.Errorf("case %s missing", name)
@@ -73,16 +76,17 @@ func TestNotConfigured(t *testing.T) {
 	ks := mustKeys(t)
 	token := signed(baseClaims())
 	for name, v := range map[string]*Verifier{
-		"no issuer":  New(ks, WithProduct(testProduct)),
-		"no product": New(ks, WithIssuer(testIssuer)),
-		"empty iss":  New(ks, WithIssuer(""), WithProduct(testProduct)),
-		"no keys":    New(nil, WithIssuer(testIssuer), WithProduct(testProduct)),
+		"no issuer":   New(ks, WithProduct(testProduct), WithInstance(testInstance)),
+		"no product":  New(ks, WithIssuer(testIssuer), WithInstance(testInstance)),
+		"empty iss":   New(ks, WithIssuer(""), WithProduct(testProduct), WithInstance(testInstance)),
+		"no instance": New(ks, WithIssuer(testIssuer), WithProduct(testProduct)),
+		"no keys":     New(nil, WithIssuer(testIssuer), WithProduct(testProduct), WithInstance(testInstance)),
 	} {
 		if _, err := v.Verify(token); !errors.Is(err, ErrNotConfigured) {
 			t.Errorf("%s: %v, want ErrNotConfigured", name, err)
 		}
 	}
-	v := New(ks, WithAnyIssuer(), WithAnyProduct(), WithClock(fixedClock(testNow)))
+	v := New(ks, WithAnyIssuer(), WithAnyProduct(), WithLicenseTokens(), WithClock(fixedClock(testNow)))
 	other := signed(with(baseClaims(), func(c *Claims) { c.Issuer, c.Audience = "https://other", "x/y" }))
 	if _, err := v.Verify(other); err != nil {
 		t.Errorf("explicit opt-outs: %v", err)

@@ -178,6 +178,8 @@ func verifyToken(t *testing.T, ks *verifier.KeySet, token, product, instance str
 	opts := []verifier.Option{verifier.WithIssuer(testIssuer), verifier.WithProduct(product)}
 	if instance != "" {
 		opts = append(opts, verifier.WithInstance(instance))
+	} else {
+		opts = append(opts, verifier.WithLicenseTokens())
 	}
 	c, err := verifier.New(ks, opts...).Verify(token)
 	if err != nil {

@@ -119,7 +119,7 @@ func checkValidation(t *testing.T, s *testServer, r response, code string, clk *
 		}
 		return
 	}
-	v := verifier.New(s.keySet(t), verifier.WithIssuer(testIssuer), verifier.WithProduct("rankmath/rankmath-pro"), verifier.WithClock(clk.Now))
+	v := verifier.New(s.keySet(t), verifier.WithIssuer(testIssuer), verifier.WithProduct("rankmath/rankmath-pro"), verifier.WithLicenseTokens(), verifier.WithClock(clk.Now))
 	c, err := v.Verify(token)
 	want := map[string]error{"VALID": nil, "SUSPENDED": verifier.ErrLicenseSuspended, "CANCELLED": verifier.ErrLicenseCancelled}[code]
 	status := map[string]string{"VALID": "active", "SUSPENDED": "suspended", "CANCELLED": "cancelled"}[code]

@@ -49,7 +49,7 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatal("new tokens do not carry the new kid after the publish delay")
 		}
 		verify := func() error {
-			v := verifier.New(s.keySet(t), verifier.WithIssuer(testIssuer), verifier.WithProduct("rankmath/rankmath-pro"), verifier.WithClock(clk.Now))
+			v := verifier.New(s.keySet(t), verifier.WithIssuer(testIssuer), verifier.WithProduct("rankmath/rankmath-pro"), verifier.WithLicenseTokens(), verifier.WithClock(clk.Now))
 			_, err := v.Verify(old)
 			return err
 		}

@@ -63,6 +63,15 @@ func TestSDKAgainstServer(t *testing.T) {
 		checkClaims(t, c, id, 1, *lic.License.ExpiresAt)
 		sdkOffline(t, s, clk, tokenPath, id)
 
+		// Seat recovery through the SDK: the guard lists its license's seats.
+		seats, err := g.Seats(ctx)
+		if err != nil || len(seats) != 1 || seats[0].Instance != "example.org" || seats[0].ID != act.Activation.ID {
+			t.Fatalf("seats %+v %v", seats, err)
+		}
+		if err := g.FreeSeat(ctx, "0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c09"); !errors.Is(err, sdk.ErrActivationNotFound) {
+			t.Fatalf("freeing an unknown seat: %v", err)
+		}
+
 		// One seat: another site is refused, with the numbers.
 		_, err = pc.Activate(ctx, sdk.ActivateRequest{LicenseKey: key, Product: "rankmath/rankmath-pro", Instance: "other.example"})
 		var apiErr *sdk.Error

@@ -126,9 +126,13 @@ func baseBodies(fx strictFixture) map[string][][]member {
 		"ActivateRequest": {{
 			{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("other.example.org")}, {"instance_name", q("Blog")},
 		}},
-		"ValidateRequest":   {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
-		"DeactivateRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
-		"BrandRequest":      {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
+		"ValidateRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}}},
+		"DeactivateRequest": {
+			{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"instance", q("example.org")}},
+			{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}, {"activation_id", q("0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c01")}},
+		},
+		"ActivationsRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}}},
+		"BrandRequest":       {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
 		"ProductRequest": {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},
 			{"free_instances", `["*.test"]`}, {"max_free_activations", "2"}, {"grace_days", "7"}, {"activation_ttl_seconds", "600"}}},
 		"ProductPatchRequest": {{{"name", q("Renamed")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},

@@ -66,6 +66,22 @@ func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, _ httprouter
 	return nil
 }
 
+func (s *Server) productActivations(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	var in issuer.ActivationsInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	if err := s.limitLicense(w, r, in.LicenseKey); err != nil {
+		return err
+	}
+	out, err := s.svc.ProductActivations(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 func (s *Server) provision(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	var in issuer.ProvisionInput
 	if err := decode(w, r, &in, false); err != nil {

@@ -140,6 +140,7 @@ func (s *Server) routes() *httprouter.Router {
 	h(http.MethodPost, "/v1/activate", s.product(s.activate))
 	h(http.MethodPost, "/v1/validate", s.product(s.validate))
 	h(http.MethodPost, "/v1/deactivate", s.product(s.deactivate))
+	h(http.MethodPost, "/v1/activations", s.product(s.productActivations))
 
 	h(http.MethodPost, "/v1/licenses", s.brand(s.provision))
 	get("/v1/licenses", s.brand(s.listLicenses))

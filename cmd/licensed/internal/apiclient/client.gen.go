@@ -423,12 +423,27 @@ type Activation struct {
 	LicenseId  openapi_types.UUID `json:"license_id"`
 }
 
+// ActivationList Every live activation of a license, oldest first (a license has at most its seat count of them: no pagination).
+type ActivationList struct {
+	Data []Activation `json:"data"`
+}
+
 // ActivationPage One page of live activations.
 type ActivationPage struct {
 	Data []Activation `json:"data"`
 
 	// NextCursor Pass as `cursor` for the next page; `null` on the last page.
 	NextCursor *string `json:"next_cursor"`
+}
+
+// ActivationsRequest Seat recovery: list where the license's seats are used.
+type ActivationsRequest struct {
+	LicenseKey string `json:"license_key"`
+
+	// Product `<brand>/<product>`: the slugs, as in a token's `aud`.
+	//
+	// Examples: rankmath/rankmath-pro
+	Product ProductRef `json:"product"`
 }
 
 // AuditEvent One entry of a brand's audit trail.
@@ -493,10 +508,14 @@ type CreatedAPIKey struct {
 	Scopes []Scope `json:"scopes"`
 }
 
-// DeactivateRequest US5: release the instance's seat.
+// DeactivateRequest US5 and seat recovery: release a seat, named by exactly one of `instance` (the product's own instance) and `activation_id` (an activation listed by `POST /v1/activations`, for a site the customer can no longer reach). Neither or both: 422.
 type DeactivateRequest struct {
-	Instance   string `json:"instance"`
-	LicenseKey string `json:"license_key"`
+	// ActivationId The activation whose seat is released; another license's activation is `activation_not_found`.
+	ActivationId *openapi_types.UUID `json:"activation_id,omitempty"`
+
+	// Instance The instance whose seat is released.
+	Instance   *string `json:"instance,omitempty"`
+	LicenseKey string  `json:"license_key"`
 
 	// Product `<brand>/<product>`: the slugs, as in a token's `aud`.
 	//
@@ -1185,6 +1204,12 @@ type ActivateParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// ListProductActivationsParams defines parameters for ListProductActivations.
+type ListProductActivationsParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // CreateAPIKeyParams defines parameters for CreateAPIKey.
 type CreateAPIKeyParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
@@ -1461,6 +1486,9 @@ type HeadGetVersionParams struct {
 // ActivateJSONRequestBody defines body for Activate for application/json ContentType.
 type ActivateJSONRequestBody = ActivateRequest
 
+// ListProductActivationsJSONRequestBody defines body for ListProductActivations for application/json ContentType.
+type ListProductActivationsJSONRequestBody = ActivationsRequest
+
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
 type CreateAPIKeyJSONRequestBody = APIKeyRequest
 
@@ -1682,6 +1710,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/activate (the `Activate` operationId).
 	Activate(ctx context.Context, params *ActivateParams, body ActivateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListProductActivationsWithBody List the seats in use (seat recovery)
+	//
+	// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+	ListProductActivationsWithBody(ctx context.Context, params *ListProductActivationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProductActivations List the seats in use (seat recovery)
+	//
+	// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+	ListProductActivations(ctx context.Context, params *ListProductActivationsParams, body ListProductActivationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateAPIKeyWithBody Create an API key
 	//
 	// The key is in the answer only. An unknown `brand` is 422. Scope: `admin`. (platform keys only).
@@ -1803,18 +1849,18 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/brands/{slug}/products/{product} (the `UpdateProduct` operationId).
 	UpdateProduct(ctx context.Context, slug Slug, product Slug, params *UpdateProductParams, body UpdateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// DeactivateWithBody Deactivate an instance (US5)
+	// DeactivateWithBody Deactivate an instance or an activation (US5, seat recovery)
 	//
-	// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+	// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/deactivate (the `Deactivate` operationId).
 	DeactivateWithBody(ctx context.Context, params *DeactivateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Deactivate Deactivate an instance (US5)
+	// Deactivate Deactivate an instance or an activation (US5, seat recovery)
 	//
-	// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+	// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2321,6 +2367,44 @@ func (c *Client) Activate(ctx context.Context, params *ActivateParams, body Acti
 	return c.Client.Do(req)
 }
 
+// ListProductActivationsWithBody List the seats in use (seat recovery)
+//
+// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+func (c *Client) ListProductActivationsWithBody(ctx context.Context, params *ListProductActivationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProductActivationsRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProductActivations List the seats in use (seat recovery)
+//
+// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+func (c *Client) ListProductActivations(ctx context.Context, params *ListProductActivationsParams, body ListProductActivationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProductActivationsRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateAPIKeyWithBody Create an API key
 //
 // The key is in the answer only. An unknown `brand` is 422. Scope: `admin`. (platform keys only).
@@ -2592,9 +2676,9 @@ func (c *Client) UpdateProduct(ctx context.Context, slug Slug, product Slug, par
 	return c.Client.Do(req)
 }
 
-// DeactivateWithBody Deactivate an instance (US5)
+// DeactivateWithBody Deactivate an instance or an activation (US5, seat recovery)
 //
-// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2611,9 +2695,9 @@ func (c *Client) DeactivateWithBody(ctx context.Context, params *DeactivateParam
 	return c.Client.Do(req)
 }
 
-// Deactivate Deactivate an instance (US5)
+// Deactivate Deactivate an instance or an activation (US5, seat recovery)
 //
-// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3766,6 +3850,61 @@ func NewActivateRequestWithBody(server string, params *ActivateParams, contentTy
 	}
 
 	operationPath := fmt.Sprintf("/v1/activate")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListProductActivationsRequest calls the generic ListProductActivations builder with application/json body
+func NewListProductActivationsRequest(server string, params *ListProductActivationsParams, body ListProductActivationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewListProductActivationsRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewListProductActivationsRequestWithBody constructs an http.Request for the ListProductActivations method, with any body, and a specified content type
+func NewListProductActivationsRequestWithBody(server string, params *ListProductActivationsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/activations")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6124,6 +6263,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/activate (the `Activate` operationId).
 	ActivateWithResponse(ctx context.Context, params *ActivateParams, body ActivateJSONRequestBody, reqEditors ...RequestEditorFn) (*ActivateResponse, error)
 
+	// ListProductActivationsWithBodyWithResponse List the seats in use (seat recovery)
+	//
+	// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+	ListProductActivationsWithBodyWithResponse(ctx context.Context, params *ListProductActivationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListProductActivationsResponse, error)
+
+	// ListProductActivationsWithResponse List the seats in use (seat recovery)
+	//
+	// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+	ListProductActivationsWithResponse(ctx context.Context, params *ListProductActivationsParams, body ListProductActivationsJSONRequestBody, reqEditors ...RequestEditorFn) (*ListProductActivationsResponse, error)
+
 	// CreateAPIKeyWithBodyWithResponse Create an API key
 	//
 	// The key is in the answer only. An unknown `brand` is 422. Scope: `admin`. (platform keys only).
@@ -6259,18 +6416,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/brands/{slug}/products/{product} (the `UpdateProduct` operationId).
 	UpdateProductWithResponse(ctx context.Context, slug Slug, product Slug, params *UpdateProductParams, body UpdateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProductResponse, error)
 
-	// DeactivateWithBodyWithResponse Deactivate an instance (US5)
+	// DeactivateWithBodyWithResponse Deactivate an instance or an activation (US5, seat recovery)
 	//
-	// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+	// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/deactivate (the `Deactivate` operationId).
 	DeactivateWithBodyWithResponse(ctx context.Context, params *DeactivateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeactivateResponse, error)
 
-	// DeactivateWithResponse Deactivate an instance (US5)
+	// DeactivateWithResponse Deactivate an instance or an activation (US5, seat recovery)
 	//
-	// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+	// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7529,6 +7686,195 @@ func (r ActivateResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ActivateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProductActivationsResponse200Headers the declared response headers of an HTTP 200 response for ListProductActivations
+type ListProductActivationsResponse200Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse400Headers the declared response headers of an HTTP 400 response for ListProductActivations
+type ListProductActivationsResponse400Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse404Headers the declared response headers of an HTTP 404 response for ListProductActivations
+type ListProductActivationsResponse404Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse413Headers the declared response headers of an HTTP 413 response for ListProductActivations
+type ListProductActivationsResponse413Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse415Headers the declared response headers of an HTTP 415 response for ListProductActivations
+type ListProductActivationsResponse415Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse422Headers the declared response headers of an HTTP 422 response for ListProductActivations
+type ListProductActivationsResponse422Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse429Headers the declared response headers of an HTTP 429 response for ListProductActivations
+type ListProductActivationsResponse429Headers struct {
+	RateLimitLimit     int
+	RateLimitRemaining int
+	RateLimitReset     int
+	RetryAfter         int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse500Headers the declared response headers of an HTTP 500 response for ListProductActivations
+type ListProductActivationsResponse500Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	XRequestId         string
+}
+
+// ListProductActivationsResponse503Headers the declared response headers of an HTTP 503 response for ListProductActivations
+type ListProductActivationsResponse503Headers struct {
+	RateLimitLimit     *int
+	RateLimitRemaining *int
+	RateLimitReset     *int
+	RetryAfter         int
+	XRequestId         string
+}
+
+type ListProductActivationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ActivationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *InvalidJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *LicenseNotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *RateLimited
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListProductActivationsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListProductActivationsResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListProductActivationsResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListProductActivationsResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListProductActivationsResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListProductActivationsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListProductActivationsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListProductActivationsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProductActivationsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProductActivationsResponse) GetJSON200() *ActivationList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON400() *InvalidJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON404() *LicenseNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON429() *RateLimited {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProductActivationsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProductActivationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProductActivationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProductActivationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProductActivationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13315,6 +13661,36 @@ func (c *ClientWithResponses) ActivateWithResponse(ctx context.Context, params *
 	return ParseActivateResponse(rsp)
 }
 
+// ListProductActivationsWithBodyWithResponse List the seats in use (seat recovery)
+//
+// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+func (c *ClientWithResponses) ListProductActivationsWithBodyWithResponse(ctx context.Context, params *ListProductActivationsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ListProductActivationsResponse, error) {
+	rsp, err := c.ListProductActivationsWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProductActivationsResponse(rsp)
+}
+
+// ListProductActivationsWithResponse List the seats in use (seat recovery)
+//
+// Lists every live activation of the license of `license_key` and `product`, oldest first, so that a customer sees where their seats are used and can free one with `POST /v1/deactivate` and `activation_id`. No authentication: the license key in the body is the credential. Rate-limited per client IP and per license key. Changes nothing.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/activations (the `ListProductActivations` operationId).
+func (c *ClientWithResponses) ListProductActivationsWithResponse(ctx context.Context, params *ListProductActivationsParams, body ListProductActivationsJSONRequestBody, reqEditors ...RequestEditorFn) (*ListProductActivationsResponse, error) {
+	rsp, err := c.ListProductActivations(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProductActivationsResponse(rsp)
+}
+
 // CreateAPIKeyWithBodyWithResponse Create an API key
 //
 // The key is in the answer only. An unknown `brand` is 422. Scope: `admin`. (platform keys only).
@@ -13540,9 +13916,9 @@ func (c *ClientWithResponses) UpdateProductWithResponse(ctx context.Context, slu
 	return ParseUpdateProductResponse(rsp)
 }
 
-// DeactivateWithBodyWithResponse Deactivate an instance (US5)
+// DeactivateWithBodyWithResponse Deactivate an instance or an activation (US5, seat recovery)
 //
-// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13555,9 +13931,9 @@ func (c *ClientWithResponses) DeactivateWithBodyWithResponse(ctx context.Context
 	return ParseDeactivateResponse(rsp)
 }
 
-// DeactivateWithResponse Deactivate an instance (US5)
+// DeactivateWithResponse Deactivate an instance or an activation (US5, seat recovery)
 //
-// Releases the instance's seat at once, in every license status. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key.
+// Releases a seat at once, in every license status: the seat of `instance`, or of `activation_id` (from `POST /v1/activations`) when the customer frees a site they can no longer reach. Give exactly one of the two. No authentication: the license key in the body is the credential (license keys never appear in URLs). Rate-limited per client IP and per license key. Audited as `license.deactivated` with the activation id and instance.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -15270,6 +15646,384 @@ func ParseActivateResponse(rsp *http.Response) (*ActivateResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ActivateResponse503Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProductActivationsResponse parses an HTTP response from a ListProductActivationsWithResponse call
+func ParseListProductActivationsResponse(rsp *http.Response) (*ListProductActivationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProductActivationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ActivationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LicenseNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest RateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListProductActivationsResponse200Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListProductActivationsResponse400Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListProductActivationsResponse404Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListProductActivationsResponse413Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListProductActivationsResponse415Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListProductActivationsResponse422Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListProductActivationsResponse429Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListProductActivationsResponse500Headers
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListProductActivationsResponse503Headers
 		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
