@@ -14,6 +14,14 @@ import (
 // license of it at once — far too many snapshots to invalidate one by one.
 // So cached licenses take their product's settings from a snapshot of
 // their own, under one key per product, which UpdateProduct invalidates.
+//
+// A product changed by the admin CLI is changed from a process that reaches
+// neither the serving process's memory (the embedded default's cache) nor,
+// unless it was given the Redis URL, Redis: so the snapshot lives one
+// second at most, and a change by any route is in every answer within a
+// second — at once through the admin API. That costs one store read per
+// product and second, against one per request without it.
+const productSettingsTTL = time.Second
 
 func productCacheKey(productID string) string { return "prod:" + productID }
 
@@ -33,7 +41,7 @@ func (s *Service) withProductSettings(ctx context.Context, ls []store.License) (
 	out := slices.Clone(ls)
 	for i := range out {
 		l := &out[i]
-		ps, err := cachedRead(ctx, s.cache, productCacheKey(l.ProductID), snapshotTTL, func() (productSettings, error) {
+		ps, err := cachedRead(ctx, s.cache, productCacheKey(l.ProductID), productSettingsTTL, func() (productSettings, error) {
 			p, err := s.store.ProductByID(ctx, l.BrandID, l.ProductID)
 			return productSettings{TokenTTL: p.TokenTTL, Policy: p.Policy}, err
 		})

@@ -97,8 +97,9 @@ func serve(t *testing.T, env map[string]string) *testServer {
 // deadline does is shown by the outage drills (drill_test.go), with 1 s.
 const testDBTimeout = "30s"
 
-// serveWithClock is serve with the licensing clock replaced.
-func serveWithClock(t *testing.T, env map[string]string, now func() time.Time) *testServer {
+// serveWithClock is serve with the licensing clock replaced, and Main
+// configured further by configure before it opens.
+func serveWithClock(t *testing.T, env map[string]string, now func() time.Time, configure ...func(*Main)) *testServer {
 	t.Helper()
 	full := map[string]string{"LICENSED_ADDR": "127.0.0.1:0", "LICENSED_RATE_LIMITS": "off", "LICENSED_SHUTDOWN_DELAY": "0s",
 		"LICENSED_DB_TIMEOUT": testDBTimeout}
@@ -107,6 +108,9 @@ func serveWithClock(t *testing.T, env map[string]string, now func() time.Time) *
 	}
 	logs := &syncBuffer{}
 	m := &Main{Stdout: io.Discard, Stderr: logs, Getenv: func(k string) string { return full[k] }, now: now}
+	for _, c := range configure {
+		c(m)
+	}
 	if err := m.ParseFlags("serve", nil, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 // Defines values for AuditEventAction.
 const (
+	AuditEventActionActivationExpired  AuditEventAction = "activation.expired"
 	AuditEventActionLicenseActivated   AuditEventAction = "license.activated"
 	AuditEventActionLicenseCancelled   AuditEventAction = "license.cancelled"
 	AuditEventActionLicenseDeactivated AuditEventAction = "license.deactivated"
@@ -33,6 +34,8 @@ const (
 // Valid indicates whether the value is a known member of the AuditEventAction enum.
 func (e AuditEventAction) Valid() bool {
 	switch e {
+	case AuditEventActionActivationExpired:
+		return true
 	case AuditEventActionLicenseActivated:
 		return true
 	case AuditEventActionLicenseCancelled:
@@ -450,18 +453,22 @@ type ActivationsRequest struct {
 type AuditEvent struct {
 	Action AuditEventAction `json:"action"`
 	Actor  struct {
-		// Id The API key's id, or the license key record's id (never the key).
+		// Id The API key's id, the license key record's id (never the key), or for actor type `system` what acted: `activation-ttl` releases activations past their product's activation TTL (`activation.expired`).
 		Id   string              `json:"id"`
 		Type AuditEventActorType `json:"type"`
 	} `json:"actor"`
 	At time.Time `json:"at"`
 
 	// Data What changed, e.g. the license `before` and `after`. Never holds a license key, API key or token.
-	Data      map[string]interface{} `json:"data"`
-	Id        openapi_types.UUID     `json:"id"`
-	Ip        string                 `json:"ip"`
-	LicenseId *openapi_types.UUID    `json:"license_id"`
-	RequestId string                 `json:"request_id"`
+	Data map[string]interface{} `json:"data"`
+	Id   openapi_types.UUID     `json:"id"`
+
+	// Ip The client IP of that request; empty for the service's own changes.
+	Ip        string              `json:"ip"`
+	LicenseId *openapi_types.UUID `json:"license_id"`
+
+	// RequestId The request that made the change; empty for the service's own changes (actor `system`).
+	RequestId string `json:"request_id"`
 }
 
 // AuditEventAction defines model for AuditEvent.Action.
