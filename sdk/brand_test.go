@@ -86,6 +86,31 @@ func TestBrandRequests(t *testing.T) {
 			_, err := b.AuditEvents(ctx, AuditQuery{LicenseID: testLicense, ListOptions: ListOptions{Limit: 5}})
 			return err
 		}, "GET", "/v1/audit-events", "license_id=" + testLicense + "&limit=5", ""},
+
+		{"patch expiry", licenseJSON, func(b *BrandClient, ctx context.Context) error {
+			_, err := b.Patch(ctx, testLicense, PatchRequest{ExpiresAt: &expires})
+			return err
+		}, "PATCH", "/v1/licenses/" + testLicense, "", `{"expires_at":"2027-11-28T23:00:00Z"}`},
+		{"patch perpetual", licenseJSON, func(b *BrandClient, ctx context.Context) error {
+			_, err := b.Patch(ctx, testLicense, PatchRequest{ExpiresAt: &time.Time{}})
+			return err
+		}, "PATCH", "/v1/licenses/" + testLicense, "", `{"expires_at":null}`},
+		{"list", page, func(b *BrandClient, ctx context.Context) error {
+			_, err := b.List(ctx, ListRequest{})
+			return err
+		}, "GET", "/v1/licenses", "", ""},
+		{"list filtered", page, func(b *BrandClient, ctx context.Context) error {
+			_, err := b.List(ctx, ListRequest{Product: "acme-pro", Status: StatusActive, ExpiresBefore: expires, ListOptions: ListOptions{Limit: 2, Cursor: "c1"}})
+			return err
+		}, "GET", "/v1/licenses", "cursor=c1&expires_before=2027-11-28T23%3A00%3A00Z&limit=2&product=acme-pro&status=active", ""},
+		{"activate offline", `{"activation":{"id":"a1","license_id":"` + testLicense + `","instance":"WS-1","instance_name":null,
+			"created_at":"2027-01-15T08:00:00Z","last_seen_at":"2027-01-15T08:00:00Z","free":false},"token":"t"}`, func(b *BrandClient, ctx context.Context) error {
+			a, err := b.ActivateOffline(ctx, testLicense, OfflineActivationRequest{Instance: "WS-1"})
+			if err == nil && (a.Token != "t" || a.Activation.Instance != "WS-1" || a.Created) {
+				err = fmt.Errorf("offline activation %+v", a)
+			}
+			return err
+		}, "POST", "/v1/licenses/" + testLicense + "/activations", "", `{"instance":"WS-1"}`},
 	} {
 		rec := newRecorder(t, func(w http.ResponseWriter) {
 			if tc.answer == "" {

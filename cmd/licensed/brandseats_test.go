@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/licensedhq/licensed/sdk"
 )
 
 // TestOfflineActivation: a brand activates an air-gapped machine and gets
@@ -253,4 +256,76 @@ func TestPatchExpiresAt(t *testing.T) {
 		expect(t, s.call(t, "POST", path+"/cancel", tn.writeKey, nil), http.StatusOK, "")
 		expect(t, s.call(t, "PATCH", path, tn.writeKey, map[string]any{"expires_at": later.Format(time.RFC3339)}), http.StatusConflict, "invalid_transition")
 	})
+}
+
+// TestSDKPolicies: the Go SDK's brand client lists, activates offline and
+// patches the expiry against the real server, and the product client
+// reports the free cap as ErrFreeLimitReached.
+func TestSDKPolicies(t *testing.T) {
+	env := backends[0].env(t)
+	s := serve(t, env)
+	tn := policyTenant(t, env, "studio", 1, "--max-free-activations", "1")
+	ctx := t.Context()
+	brand, err := sdk.NewBrandClient(s.URL(), tn.writeKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := brand.Provision(ctx, sdk.ProvisionRequest{CustomerEmail: "jane@example.com", Product: tn.product})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := brand.Provision(ctx, sdk.ProvisionRequest{CustomerEmail: "joe@example.com", Product: tn.product}); err != nil {
+		t.Fatal(err)
+	}
+	id := p.License.ID
+
+	page, err := brand.List(ctx, sdk.ListRequest{Status: sdk.StatusActive, ListOptions: sdk.ListOptions{Limit: 1}})
+	if err != nil || len(page.Data) != 1 || page.NextCursor == "" || page.Data[0].CustomerEmail != "joe@example.com" {
+		t.Fatalf("list: %v %+v", err, page)
+	}
+	n := 0
+	for l, err := range brand.ListAll(ctx, sdk.ListRequest{Product: tn.product, ListOptions: sdk.ListOptions{Limit: 1}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Product == tn.product {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("ListAll: %d licenses", n)
+	}
+	if _, err := brand.List(ctx, sdk.ListRequest{Product: "nope"}); !errors.Is(err, sdk.ErrValidation) {
+		t.Fatalf("list of an unknown product: %v", err)
+	}
+
+	first, err := brand.ActivateOffline(ctx, id, sdk.OfflineActivationRequest{Instance: "WS-1", InstanceName: "Lab"})
+	if err != nil || !first.Created || first.Token == "" || first.Activation.Free {
+		t.Fatalf("offline: %v %+v", err, first)
+	}
+	if again, err := brand.ActivateOffline(ctx, id, sdk.OfflineActivationRequest{Instance: "WS-1"}); err != nil || again.Created ||
+		again.Activation.ID != first.Activation.ID {
+		t.Fatalf("offline again: %v %+v", err, again)
+	}
+
+	pc, err := sdk.NewProductClient(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := pc.Activate(ctx, sdk.ActivateRequest{LicenseKey: p.LicenseKey, Product: tn.ref(), Instance: "https://staging.example.com"})
+	if err != nil || !free.Activation.Free || free.License.SeatsUsed != 1 {
+		t.Fatalf("free activation: %v %+v", err, free)
+	}
+	_, err = pc.Activate(ctx, sdk.ActivateRequest{LicenseKey: p.LicenseKey, Product: tn.ref(), Instance: "https://dev.example.com"})
+	if !errors.Is(err, sdk.ErrFreeLimitReached) || !errors.Is(err, sdk.ErrConflict) {
+		t.Fatalf("over the free cap: %v", err)
+	}
+
+	later := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Second)
+	if l, err := brand.Patch(ctx, id, sdk.PatchRequest{ExpiresAt: &later}); err != nil || l.ExpiresAt == nil || !l.ExpiresAt.Equal(later) {
+		t.Fatalf("patch expiry: %v %+v", err, l)
+	}
+	if l, err := brand.Patch(ctx, id, sdk.PatchRequest{ExpiresAt: &time.Time{}}); err != nil || l.ExpiresAt != nil {
+		t.Fatalf("patch perpetual: %v %+v", err, l)
+	}
 }
