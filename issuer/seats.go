@@ -136,4 +136,3 @@ func (s *Service) newActivation(ctx context.Context, tx store.Tx, l *store.Licen
 	}
 	return a, s.audit(ctx, tx, ev, o, data)
 }
-
