@@ -81,19 +81,26 @@ type productFlags struct {
 }
 
 func (p *productFlags) bind(fs *flag.FlagSet, create bool) {
-	p.seats.v, p.tokenTTL.v = 1, issuer.DefaultTokenTTL
-	note := ""
-	if !create {
-		note = " (unchanged unless given)"
+	// On create an absent flag takes the default; on update it leaves the
+	// setting as it is.
+	def := func(d string) string {
+		if create {
+			return " (default " + d + ")"
+		}
+		return " (unchanged unless given)"
 	}
-	fs.Var(&p.name, "name", "display name"+note)
-	fs.Var(&p.seats, "seats", "default seats of a new license"+note)
-	fs.Var(&p.tokenTTL, "token-ttl", "lifetime of tokens, a Go duration"+note)
-	fs.Var(&p.freeInstances, "free-instances", "comma-separated host patterns whose activations take no seat, e.g. 'localhost,*.test,staging.*'; '' for none (default "+
-		strings.Join(issuer.DefaultFreeInstances(), ",")+")"+note)
-	fs.Var(&p.maxFree, "max-free-activations", fmt.Sprintf("free activations a license may hold at once (default %d)", issuer.DefaultMaxFree)+note)
-	fs.Var(&p.graceDays, "grace-days", fmt.Sprintf("days after expiry a license stays usable, 0-%d (default 0)", issuer.MaxGraceDays)+note)
-	fs.Var(&p.activationTTL, "activation-ttl", "release activations not seen for this long, a Go duration; 0 never (default 0)"+note)
+	nameUsage := "display name (required)"
+	if !create {
+		nameUsage = "display name" + def("")
+	}
+	fs.Var(&p.name, "name", nameUsage)
+	fs.Var(&p.seats, "seats", "default seats of a new license"+def("1"))
+	fs.Var(&p.tokenTTL, "token-ttl", "lifetime of tokens, a Go duration"+def(issuer.DefaultTokenTTL.String()))
+	fs.Var(&p.freeInstances, "free-instances", "comma-separated host patterns whose activations take no seat, e.g. 'localhost,*.test,staging.*'; '' for none"+
+		def(strings.Join(issuer.DefaultFreeInstances(), ",")))
+	fs.Var(&p.maxFree, "max-free-activations", "free activations a license may hold at once"+def(strconv.Itoa(issuer.DefaultMaxFree)))
+	fs.Var(&p.graceDays, "grace-days", fmt.Sprintf("days after expiry a license stays usable, 0-%d", issuer.MaxGraceDays)+def("0"))
+	fs.Var(&p.activationTTL, "activation-ttl", "release activations not seen for this long, a Go duration; 0 never"+def("0"))
 }
 
 // settings copies the flags that were given into s.
@@ -142,7 +149,12 @@ type optInt struct {
 	set bool
 }
 
-func (o *optInt) String() string { return strconv.Itoa(o.v) }
+func (o *optInt) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.Itoa(o.v)
+}
 func (o *optInt) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil {
@@ -157,7 +169,12 @@ type optDuration struct {
 	set bool
 }
 
-func (o *optDuration) String() string { return o.v.String() }
+func (o *optDuration) String() string {
+	if !o.set {
+		return ""
+	}
+	return o.v.String()
+}
 func (o *optDuration) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
