@@ -93,7 +93,15 @@ func (s *Service) licenseKeyRef(ctx context.Context, key string) (keyRef, error)
 // keyLicenses is every license under a key, as of the last change.
 func (s *Service) keyLicenses(ctx context.Context, key keyRef) ([]store.License, error) {
 	return cachedRead(ctx, s.cache, licensesCacheKey(key.ID), snapshotTTL, func() ([]store.License, error) {
-		return s.store.LicensesByKey(ctx, key.BrandID, key.ID)
+		ls, err := s.store.LicensesByKey(ctx, key.BrandID, key.ID)
+		if s.cache != nil {
+			// A cached license takes its product's policy from the
+			// product's own snapshot (withProductSettings): not kept here.
+			for i := range ls {
+				ls[i].Policy = store.Policy{}
+			}
+		}
+		return ls, err
 	})
 }
 

@@ -25,15 +25,20 @@ const productSettingsTTL = time.Second
 
 func productCacheKey(productID string) string { return "prod:" + productID }
 
-// productSettings is a product's snapshot.
+// productSettings is what the product API reads of a product outside a
+// license's lock: the token TTL and the grace and activation TTL of its
+// policy. Free instances and their cap are read under the lock, from the
+// store (LockLicense), where they decide.
 type productSettings struct {
-	TokenTTL time.Duration `json:"token_ttl"`
-	Policy   store.Policy  `json:"policy"`
+	TokenTTL      time.Duration `json:"token_ttl"`
+	GraceDays     int           `json:"grace_days,omitempty"`
+	ActivationTTL time.Duration `json:"activation_ttl,omitempty"`
 }
 
 // withProductSettings returns licenses read through the cache with their
-// products' current settings. Without a cache they came from the store
-// and are returned as they are.
+// products' current settings; their free instances and cap are left out
+// (nil, 0), so that nothing outside the lock can go by a stale list.
+// Without a cache they came from the store and are returned as they are.
 func (s *Service) withProductSettings(ctx context.Context, ls []store.License) ([]store.License, error) {
 	if s.cache == nil {
 		return ls, nil
@@ -43,12 +48,12 @@ func (s *Service) withProductSettings(ctx context.Context, ls []store.License) (
 		l := &out[i]
 		ps, err := cachedRead(ctx, s.cache, productCacheKey(l.ProductID), productSettingsTTL, func() (productSettings, error) {
 			p, err := s.store.ProductByID(ctx, l.BrandID, l.ProductID)
-			return productSettings{TokenTTL: p.TokenTTL, Policy: p.Policy}, err
+			return productSettings{TokenTTL: p.TokenTTL, GraceDays: p.Policy.GraceDays, ActivationTTL: p.Policy.ActivationTTL}, err
 		})
 		if err != nil {
 			return nil, err
 		}
-		l.TokenTTL, l.Policy = ps.TokenTTL, ps.Policy
+		l.TokenTTL, l.Policy = ps.TokenTTL, store.Policy{GraceDays: ps.GraceDays, ActivationTTL: ps.ActivationTTL}
 	}
 	return out, nil
 }
