@@ -1,4 +1,4 @@
--- Product policies, mirroring postgres/00002_product_policies.sql. A
+-- Product policies, mirroring postgres/00004_product_policies.sql. A
 -- boolean is an INTEGER 0 or 1.
 
 -- +goose Up

@@ -2,7 +2,8 @@
 -- seat, at most max_free_activations of them per license at once), a grace
 -- period after a license's expiry, and an activation TTL after which an
 -- activation that was not seen is released. Existing products get the
--- defaults a new product gets.
+-- defaults a new product gets. Numbered 00004 to leave 00002 and 00003 to
+-- work that was under way beside it (the admin API's and webhooks').
 
 -- +goose Up
 ALTER TABLE products
