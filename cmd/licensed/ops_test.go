@@ -43,8 +43,8 @@ func TestOperationalEndpoints(t *testing.T) {
 	for _, method := range []string{"OPTIONS", "PUT", "DELETE"} {
 		r := s.call(t, method, "/v1/licenses", "", nil)
 		expect(t, r, http.StatusMethodNotAllowed, "method_not_allowed")
-		if allow := r.header.Get("Allow"); allow != "POST" {
-			t.Fatalf("%s /v1/licenses: Allow %q, want POST", method, allow)
+		if allow := r.header.Get("Allow"); allow != "GET, HEAD, POST" {
+			t.Fatalf("%s /v1/licenses: Allow %q, want GET, HEAD, POST", method, allow)
 		}
 	}
 
