@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -64,29 +65,63 @@ func TestWordPressPlugin(t *testing.T) {
 		}
 		t.Logf("screenshot %s", path)
 	}
+	// text reads an element's text once the page has loaded, in one
+	// evaluation inside the page: WordPress's common.js moves admin notices
+	// under the heading after load, so a node found by a query may be
+	// detached before its text is read.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		quoted, _ := json.Marshal(sel)
+		expr := `(() => { if (document.readyState !== "complete") return null;
+			const n = document.querySelector(` + string(quoted) + `);
+			return n ? n.innerText : null; })()`
+		s, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(15*time.Second)))
 		if err != nil {
+			shot("failed-text")
 			t.Fatalf("text of %s: %v", sel, err)
 		}
 		return strings.TrimSpace(s)
 	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
+		// A step gets a minute: a hung step fails as itself, not as the
+		// browser's whole budget running out.
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
 			shot("failed-" + strings.ReplaceAll(what, " ", "-"))
 			t.Fatalf("%s: %v", what, err)
 		}
+	}
+
+	// fill and click act once the page has loaded, through the page's own
+	// DOM in one evaluation each: WordPress's scripts move notices and wrap
+	// the password field after load, so a node id or a click position taken
+	// before they ran can go stale (a hung or missed step).
+	ready := chromedp.Poll[chromedp.Void](`document.readyState === "complete"`, chromedp.WithPollingTimeout(30*time.Second))
+	fill := func(sel, value string) chromedp.Action[chromedp.Void] {
+		qs, _ := json.Marshal(sel)
+		qv, _ := json.Marshal(value)
+		return chromedp.Poll[chromedp.Void](`(() => { if (document.readyState !== "complete") return false;
+			const n = document.querySelector(`+string(qs)+`); if (!n) return false;
+			n.focus(); n.value = `+string(qv)+`; n.dispatchEvent(new Event("input", {bubbles: true})); return true; })()`,
+			chromedp.WithPollingTimeout(30*time.Second))
+	}
+	click := func(sel string) chromedp.Action[chromedp.Void] {
+		qs, _ := json.Marshal(sel)
+		return chromedp.Poll[chromedp.Void](`(() => { if (document.readyState !== "complete") return false;
+			const n = document.querySelector(`+string(qs)+`); if (!n) return false;
+			setTimeout(() => n.click(), 0); return true; })()`,
+			chromedp.WithPollingTimeout(30*time.Second))
 	}
 
 	// Log in as the site's administrator.
 	run("log in",
 		chromedp.Navigate(wp.url+"/wp-login.php"),
 		chromedp.WaitVisible(chromedp.CSS("#user_login")),
-		chromedp.SendKeys(chromedp.CSS("#user_login"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#user_pass"), "admin-password"),
-		chromedp.Click(chromedp.CSS("#wp-submit")),
+		fill("#user_login", "admin"),
+		fill("#user_pass", "admin-password"),
+		click("#wp-submit"),
 		chromedp.WaitVisible(chromedp.CSS("#wpadminbar")),
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(chromedp.CSS("#acme-pro-license-key")),
@@ -98,8 +133,9 @@ func TestWordPressPlugin(t *testing.T) {
 
 	// Paste the key (as a customer would, with stray spaces) and activate.
 	run("activate",
-		chromedp.SendKeys(chromedp.CSS("#acme-pro-license-key"), "  "+key+" "),
-		chromedp.Click(chromedp.CSS("#licensed-activate")),
+		ready,
+		fill("#acme-pro-license-key", "  "+key+" "),
+		click("#licensed-activate"),
 		chromedp.WaitVisible(chromedp.CSS(".licensed-status-active")),
 	)
 	if got := text(".licensed-status"); got != "Active" {
@@ -176,7 +212,7 @@ func TestWordPressPlugin(t *testing.T) {
 	run("free the seat",
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-activation="`+activationID+`"]`)),
-		chromedp.Click(chromedp.CSS("#licensed-free-"+activationID)),
+		click("#licensed-free-"+activationID),
 		chromedp.WaitVisible(chromedp.CSS(".licensed-status-unlicensed")),
 		chromedp.WaitVisible(chromedp.CSS(".licensed-no-seats")),
 	)
@@ -233,7 +269,8 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	// A backstop for a browser that hangs; steps have their own minute.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancel()
