@@ -95,10 +95,14 @@ func (s *Service) keyLicenses(ctx context.Context, key keyRef) ([]store.License,
 	return cachedRead(ctx, s.cache, licensesCacheKey(key.ID), snapshotTTL, func() ([]store.License, error) {
 		ls, err := s.store.LicensesByKey(ctx, key.BrandID, key.ID)
 		if s.cache != nil {
-			// A cached license takes its product's policy from the
-			// product's own snapshot (withProductSettings): not kept here.
 			for i := range ls {
+				// A cached license takes its product's policy from the
+				// product's own snapshot (withProductSettings): not kept here.
 				ls[i].Policy = store.Policy{}
+				// The product API answers without the customer, the
+				// license key or the brand's metadata: a shared cache
+				// (Redis) never holds personal data or a sealed key.
+				ls[i].CustomerEmail, ls[i].KeyCiphertext, ls[i].KeyHint, ls[i].Metadata = "", nil, "", nil
 			}
 		}
 		return ls, err
