@@ -214,7 +214,7 @@ func (d *Dispatcher) deliver(ctx context.Context, j store.WebhookJob) {
 	case sendErr == nil && status >= 200 && status < 300:
 		r.Status = store.DeliveryDelivered
 	default:
-		r.Error = errorText(status, sendErr)
+		r.Error = d.errorText(status, sendErr)
 		if j.Delivery.Attempt > len(d.c.Schedule) {
 			r.Status, outcome = store.DeliveryFailed, "failed"
 		} else {
@@ -238,9 +238,15 @@ func (d *Dispatcher) deliver(ctx context.Context, j store.WebhookJob) {
 		"attempt", j.Delivery.Attempt, "status", status, "outcome", outcome)
 }
 
-func errorText(status int, err error) string {
-	if err == nil {
+func (d *Dispatcher) errorText(status int, err error) string {
+	var netErr net.Error
+	switch {
+	case err == nil:
 		return fmt.Sprintf("HTTP %d", status)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Sprintf("timeout: no answer within %s", d.c.Timeout)
+	case errors.Is(err, ErrForbiddenAddress):
+		return "refused: " + ErrForbiddenAddress.Error()
 	}
 	s := err.Error()
 	if len(s) > maxErrorText {
