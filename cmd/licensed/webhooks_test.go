@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -276,4 +278,43 @@ func TestWebhookURLPolicy(t *testing.T) {
 	if got := slices.Collect(maps.Keys(s.call(t, "GET", "/v1/webhooks", hk, nil).body)); len(got) != 2 {
 		t.Fatalf("list members %v", got)
 	}
+}
+
+// TestWebhookSlowReceiverDoesNotHoldTheAPI: with every dispatcher worker
+// stuck on a receiver that does not answer, the API goes on answering
+// (writes queue more events, reads and validations are served): the
+// dispatcher is bounded and apart from request handling.
+func TestWebhookSlowReceiverDoesNotHoldTheAPI(t *testing.T) {
+	eachBackend(t, func(t *testing.T, env map[string]string) {
+		env = webhookEnv(env)
+		s := serveWithClock(t, env, nil, tuned(time.Minute))
+		tn := newTenant(t, env, "rankmath", 3)
+		hk := hookKey(t, env, "rankmath")
+		h := newHookReceiver(t)
+		release := make(chan struct{})
+		var stuck atomic.Int32
+		h.setAnswer(func(_ int, r *http.Request) int {
+			stuck.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return http.StatusOK
+		})
+		createHook(t, s, hk, h, "license.provisioned")
+		for i := range 6 {
+			provisionFor(t, s, tn, fmt.Sprintf("early%d@example.com", i), nil)
+		}
+		eventually(t, "every worker stuck", func() bool { return stuck.Load() == 4 })
+		for i := range 20 {
+			key, id := provisionFor(t, s, tn, fmt.Sprintf("late%d@example.com", i), nil)
+			expect(t, s.call(t, "GET", "/v1/licenses/"+id, tn.readKey, nil), http.StatusOK, "")
+			expect(t, s.call(t, "POST", "/v1/validate", "", map[string]any{"license_key": key, "product": tn.ref()}), http.StatusOK, "")
+		}
+		if n := stuck.Load(); n != 4 {
+			t.Fatalf("%d requests in flight with 4 workers", n)
+		}
+		close(release)
+		eventually(t, "every event delivered once the receiver answers", func() bool { return len(h.delivered()) == 26 })
+	})
 }
