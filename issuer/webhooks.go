@@ -24,10 +24,12 @@ const (
 
 // WebhookEvents lists the event types an endpoint may subscribe to: every
 // audit action that concerns a brand. "*" subscribes to all of them.
-var WebhookEvents = []string{
-	ActionProvisioned, ActionActivated, ActionDeactivated, ActionRenewed, ActionSuspended, ActionResumed,
-	ActionCancelled, ActionUpdated, ActionActivationExpired, ActionProductCreated, ActionProductUpdated,
-	ActionAPIKeyCreated, ActionAPIKeyRevoked, ActionWebhookCreated, ActionWebhookDeleted,
+func WebhookEvents() []string {
+	return []string{
+		ActionProvisioned, ActionActivated, ActionDeactivated, ActionRenewed, ActionSuspended, ActionResumed,
+		ActionCancelled, ActionUpdated, ActionActivationExpired, ActionProductCreated, ActionProductUpdated,
+		ActionAPIKeyCreated, ActionAPIKeyRevoked, ActionWebhookCreated, ActionWebhookDeleted,
+	}
 }
 
 // maxWebhookEndpoints caps a brand's endpoints: each adds a query result
@@ -122,6 +124,7 @@ func (in WebhookInput) check(ctx context.Context, policy webhook.Policy) ([]stri
 		f.add("url", "%v", err)
 	}
 	var events []string
+	known := WebhookEvents()
 	if len(in.Events) == 0 {
 		f.add("events", `at least one event type, or ["*"] for all`)
 	}
@@ -129,8 +132,8 @@ func (in WebhookInput) check(ctx context.Context, policy webhook.Policy) ([]stri
 		switch {
 		case ev == "*" && len(in.Events) > 1:
 			f.add("events", `"*" stands alone`)
-		case ev != "*" && !slices.Contains(WebhookEvents, ev):
-			f.add("events", "unknown event type %q (known: %s)", ev, strings.Join(WebhookEvents, ", "))
+		case ev != "*" && !slices.Contains(known, ev):
+			f.add("events", "unknown event type %q (known: %s)", ev, strings.Join(known, ", "))
 		case !slices.Contains(events, ev):
 			events = append(events, ev)
 		}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/licensedhq/licensed/issuer/webhook"
 )
 
 // TestWebhooksEveryAction: every audit action of a brand (license,
@@ -221,8 +223,8 @@ func TestWebhookNeverAnswers(t *testing.T) {
 		_, id := provisionFor(t, s, tn, "jane@example.com", nil)
 		expect(t, s.call(t, "POST", "/v1/licenses/"+id+"/cancel", tn.writeKey, nil), http.StatusOK, "")
 
-		schedule := []time.Duration{5 * time.Second, time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
-		for k, next := range schedule {
+		for k, next := range webhook.DefaultSchedule() { // 5 s, 1 min, 10 min, 1 h, 6 h, 24 h
+
 			waitAttempt(t, s, hk, hookID, clk, k+1, next)
 			clk.Advance(next)
 		}

@@ -21,7 +21,9 @@ import (
 
 // DefaultSchedule is how long a failed delivery waits before each retry:
 // seven attempts over about 31 hours, then failed.
-var DefaultSchedule = []time.Duration{5 * time.Second, time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{5 * time.Second, time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+}
 
 const (
 	// DefaultTimeout bounds one attempt, connection to last header byte
@@ -42,7 +44,7 @@ type Config struct {
 	Policy Policy
 	// Workers bounds the attempts in flight; default 4.
 	Workers int
-	// Schedule replaces DefaultSchedule (tests: short delays).
+	// Schedule replaces DefaultSchedule() (tests: short delays).
 	Schedule []time.Duration
 	// Timeout replaces DefaultTimeout.
 	Timeout time.Duration
@@ -75,7 +77,7 @@ func New(c Config) *Dispatcher {
 		c.Workers = 4
 	}
 	if c.Schedule == nil {
-		c.Schedule = DefaultSchedule
+		c.Schedule = DefaultSchedule()
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
