@@ -119,6 +119,10 @@ type Queries interface {
 	// WebhookQueue counts the pending deliveries of every brand: a system
 	// read for the dispatcher's metrics.
 	WebhookQueue(ctx context.Context) (WebhookQueue, error)
+	// NextWebhookDue is when the soonest pending delivery of any brand is
+	// due (nil when none is pending): a read that lets an idle dispatcher
+	// skip its claiming transaction.
+	NextWebhookDue(ctx context.Context) (*time.Time, error)
 }
 
 // Tx is one read-write transaction.

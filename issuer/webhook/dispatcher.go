@@ -178,8 +178,14 @@ func (d *Dispatcher) dispatch(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) claim(ctx context.Context, limit int) ([]store.WebhookJob, error) {
 	now := d.c.Now().UTC()
+	// A read first: an idle dispatcher (the usual case) opens no write
+	// transaction, which on SQLite would take the one write lock.
+	due, err := d.c.Store.NextWebhookDue(ctx)
+	if err != nil || due == nil || due.After(now) {
+		return nil, err
+	}
 	var jobs []store.WebhookJob
-	err := d.c.Store.InTx(ctx, func(tx store.Tx) (err error) {
+	err = d.c.Store.InTx(ctx, func(tx store.Tx) (err error) {
 		jobs, err = tx.ClaimWebhookDeliveries(ctx, now, now.Add(d.c.Lease), limit)
 		return err
 	})

@@ -34,6 +34,10 @@ func (r queries) WebhookQueue(ctx context.Context) (store.WebhookQueue, error) {
 	return call(ctx, r, func(ctx context.Context) (store.WebhookQueue, error) { return r.q.WebhookQueue(ctx) })
 }
 
+func (r queries) NextWebhookDue(ctx context.Context) (*time.Time, error) {
+	return call(ctx, r, func(ctx context.Context) (*time.Time, error) { return r.q.NextWebhookDue(ctx) })
+}
+
 func (t *boundTx) CreateWebhookEndpoint(ctx context.Context, e store.WebhookEndpoint) error {
 	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.CreateWebhookEndpoint(ctx, e) })
 }

@@ -66,6 +66,12 @@ func (r queries) WebhookQueue(ctx context.Context) (store.WebhookQueue, error) {
 	return q, r.fail("webhook queue", err)
 }
 
+func (r queries) NextWebhookDue(ctx context.Context) (*time.Time, error) {
+	var due *time.Time
+	err := r.q.QueryRowContext(ctx, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'").Scan(nullTimeCol{&due})
+	return due, r.fail("next webhook due", err)
+}
+
 // enqueueWebhooks is the outbox: one pending delivery of e, due at once,
 // per endpoint of its brand that wants it, in e's transaction.
 func (t *tx) enqueueWebhooks(ctx context.Context, e store.AuditEvent) error {

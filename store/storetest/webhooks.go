@@ -162,8 +162,17 @@ func testWebhookClaims(t *testing.T, f *fixture) {
 		return jobs
 	}
 
+	nextDue := func() *time.Time {
+		t.Helper()
+		due, err := f.s.NextWebhookDue(f.ctx)
+		f.ok(err)
+		return due
+	}
+	f.equal(*nextDue(), e1.At)
+
 	jobs := claim(f.now, 30*time.Second)
 	f.equal(len(jobs), 1)
+	f.equal(*nextDue(), e2.At) // e1 is leased until f.now+30s
 	j := jobs[0]
 	f.equal(j.Delivery.EventID, e1.ID)
 	f.equal(j.Delivery.Attempt, 1)
@@ -211,6 +220,7 @@ func testWebhookClaims(t *testing.T, f *fixture) {
 	q, err := f.s.WebhookQueue(f.ctx)
 	f.ok(err)
 	f.equal([]any{q.Pending, q.OldestPending == nil}, []any{0, true})
+	f.equal(nextDue() == nil, true)
 
 	// Redelivery: a new pending delivery of the same event.
 	var again store.WebhookDelivery
