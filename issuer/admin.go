@@ -45,12 +45,22 @@ var AdminActor = Principal{KeyID: "cli", Scopes: []string{ScopeAdmin}}
 // adminEvent records an operator's change. It belongs to no brand, so that
 // a brand's audit trail (GET /v1/audit-events) holds license events only, as
 // docs/API.md lists them; the brand id, if any, is in the event's data.
-func adminEvent(p Principal, action string) store.AuditEvent {
+// The brand it is about (about, "" for none) still hears of it through its
+// webhooks: a brand's systems learn of changes to its own products and
+// keys.
+func adminEvent(p Principal, action, about string) store.AuditEvent {
 	t := store.ActorAPIKey
 	if p.KeyID == AdminActor.KeyID {
 		t = store.ActorAdmin
 	}
-	return store.AuditEvent{ActorType: t, ActorID: p.KeyID, Action: action}
+	return store.AuditEvent{ActorType: t, ActorID: p.KeyID, Action: action, AboutBrandID: about}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // CreateBrand adds a brand.
@@ -69,7 +79,7 @@ func (s *Service) CreateBrand(ctx context.Context, p Principal, o Origin, in Bra
 		if err := tx.CreateBrand(ctx, b); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, adminEvent(p, ActionBrandCreated), o, map[string]any{"brand_id": b.ID, "slug": b.Slug, "name": b.Name})
+		return s.audit(ctx, tx, adminEvent(p, ActionBrandCreated, ""), o, map[string]any{"brand_id": b.ID, "slug": b.Slug, "name": b.Name})
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return Brand{}, conflictField("slug", "brand %q already exists", in.Slug)
@@ -121,7 +131,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p Principal, o Origin, in AP
 		if err := tx.CreateAPIKey(ctx, k); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyCreated), o, map[string]any{
+		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyCreated, deref(k.BrandID)), o, map[string]any{
 			"brand_id": k.BrandID, "api_key_id": k.ID, "name": k.Name, "scopes": k.Scopes,
 		})
 	})
@@ -170,7 +180,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, o Origin, id st
 		if err := tx.RevokeAPIKey(ctx, id, s.now().UTC()); err != nil {
 			return notFoundAs(err, errNotFound)
 		}
-		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyRevoked), o, map[string]any{"brand_id": k.BrandID, "api_key_id": id})
+		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyRevoked, deref(k.BrandID)), o, map[string]any{"brand_id": k.BrandID, "api_key_id": id})
 	})
 }
 

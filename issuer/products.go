@@ -156,7 +156,7 @@ func (s *Service) CreateProduct(ctx context.Context, p Principal, o Origin, bran
 		}
 		data := productData(pr)
 		data["brand_id"], data["product_id"] = b.ID, pr.ID
-		return s.audit(ctx, tx, adminEvent(p, ActionProductCreated), o, data)
+		return s.audit(ctx, tx, adminEvent(p, ActionProductCreated, b.ID), o, data)
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return Product{}, conflictField("slug", "brand %q already has a product %q", brandSlug, in.Slug)
@@ -264,7 +264,7 @@ func (s *Service) UpdateProduct(ctx context.Context, p Principal, o Origin, bran
 			return notFoundAs(err, Errorf(CodeNotFound, "brand %q has no product %q", b.Slug, productSlug))
 		}
 		changed = true
-		return s.audit(ctx, tx, adminEvent(p, ActionProductUpdated), o, map[string]any{
+		return s.audit(ctx, tx, adminEvent(p, ActionProductUpdated, b.ID), o, map[string]any{
 			"brand_id": b.ID, "product_id": pr.ID, "before": before, "after": productData(pr),
 		})
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/licensedhq/licensed/issuer/webhook"
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
@@ -16,12 +17,13 @@ import (
 
 // Service is the licensing service. It is safe for concurrent use.
 type Service struct {
-	store   store.Store
-	keys    *keys.Manager
-	secrets *seal.Keyring
-	cache   store.Cache
-	issuer  string
-	now     func() time.Time
+	store    store.Store
+	keys     *keys.Manager
+	secrets  *seal.Keyring
+	cache    store.Cache
+	issuer   string
+	webhooks webhook.Policy
+	now      func() time.Time
 }
 
 // Config wires a Service; every member but Cache and Now is required.
@@ -37,6 +39,8 @@ type Config struct {
 	Cache store.Cache
 	// Issuer is the iss claim of every token.
 	Issuer string
+	// Webhooks checks the URLs of new webhook endpoints.
+	Webhooks webhook.Policy
 	// Now replaces time.Now, for tests.
 	Now func() time.Time
 }
@@ -46,7 +50,7 @@ func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, now: c.Now}
+	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, webhooks: c.Webhooks, now: c.Now}
 }
 
 // Scopes an API key may carry.
@@ -58,7 +62,7 @@ const (
 )
 
 // Scopes lists every scope, in a stable order.
-var Scopes = []string{ScopeLicensesWrite, ScopeLicensesRead, ScopeLicensesReadAll, ScopeAdmin}
+var Scopes = []string{ScopeLicensesWrite, ScopeLicensesRead, ScopeLicensesReadAll, ScopeWebhooksWrite, ScopeAdmin}
 
 // Principal is an authenticated API key.
 type Principal struct {

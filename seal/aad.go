@@ -18,6 +18,9 @@ func IdempotencyAAD(brandID, key string) []byte {
 	return []byte("idempotency:" + brandID + ":" + key)
 }
 
+// WebhookSecretAAD binds a webhook endpoint's signing secret to its id.
+func WebhookSecretAAD(id string) []byte { return []byte("webhook_secret:" + id) }
+
 // AAD is what the sealed value v is bound to.
 func AAD(v store.SealedValue) []byte {
 	switch v.Kind {
@@ -27,6 +30,8 @@ func AAD(v store.SealedValue) []byte {
 		return LicenseKeyAAD(v.ID)
 	case store.SealedIdempotency:
 		return IdempotencyAAD(v.BrandID, v.ID)
+	case store.SealedWebhookSecret:
+		return WebhookSecretAAD(v.ID)
 	}
 	return nil
 }

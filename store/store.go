@@ -106,6 +106,23 @@ type Queries interface {
 	// SealedValues pages through one sealed column (see SealedKind), for
 	// the start-up check of the master key and for its rotation.
 	SealedValues(ctx context.Context, f SealedFilter) ([]SealedValue, error)
+
+	// WebhookEndpoints lists a brand's endpoints in id order.
+	WebhookEndpoints(ctx context.Context, brandID string) ([]WebhookEndpoint, error)
+	// WebhookEndpointByID is an endpoint of the brand; another brand's is
+	// ErrNotFound.
+	WebhookEndpointByID(ctx context.Context, brandID, id string) (WebhookEndpoint, error)
+	// WebhookDeliveries lists an endpoint's deliveries newest first.
+	WebhookDeliveries(ctx context.Context, f WebhookDeliveryFilter) ([]WebhookDelivery, error)
+	// WebhookDeliveryByID is a delivery to an endpoint of the brand.
+	WebhookDeliveryByID(ctx context.Context, brandID, id string) (WebhookDelivery, error)
+	// WebhookQueue counts the pending deliveries of every brand: a system
+	// read for the dispatcher's metrics.
+	WebhookQueue(ctx context.Context) (WebhookQueue, error)
+	// NextWebhookDue is when the soonest pending delivery of any brand is
+	// due (nil when none is pending): a read that lets an idle dispatcher
+	// skip its claiming transaction.
+	NextWebhookDue(ctx context.Context) (*time.Time, error)
 }
 
 // Tx is one read-write transaction.
@@ -160,7 +177,33 @@ type Tx interface {
 	ExpireActivations(ctx context.Context, brandID, licenseID string, seenBefore, at time.Time) ([]Activation, error)
 
 	// AppendAuditEvent adds an event; events are never changed or deleted.
+	// In the same transaction it queues one pending delivery of the event
+	// to each endpoint of its brand (BrandID, or AboutBrandID) that wants
+	// its action: the transactional outbox of webhooks, so that an event
+	// is sent if and only if its change commits.
 	AppendAuditEvent(ctx context.Context, e AuditEvent) error
+
+	// CreateWebhookEndpoint adds an endpoint.
+	CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) error
+	// DeleteWebhookEndpoint removes an endpoint of the brand and its
+	// deliveries, pending ones included; ErrNotFound when there is none.
+	DeleteWebhookEndpoint(ctx context.Context, brandID, id string) error
+	// RedeliverWebhook queues a new pending delivery, with id newID and
+	// due at at, of the event of the brand's delivery id to the same
+	// endpoint, and returns it; ErrNotFound when there is no such delivery.
+	RedeliverWebhook(ctx context.Context, brandID, id, newID string, at time.Time) (WebhookDelivery, error)
+	// ClaimWebhookDeliveries takes up to limit pending deliveries due at
+	// now, oldest due first: it counts their attempt and makes them due
+	// again at leaseUntil, so that another dispatcher takes one over only
+	// if this one never reports back. Rows another transaction is
+	// claiming are skipped, not waited for (FOR UPDATE SKIP LOCKED on
+	// PostgreSQL; SQLite has one writer).
+	ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookJob, error)
+	// CompleteWebhookDelivery records the outcome of a claimed attempt;
+	// ErrConflict when the delivery is no longer at r.Attempt or no longer
+	// pending (its lease ran out and another dispatcher took it over, or
+	// its endpoint is gone: ErrNotFound then).
+	CompleteWebhookDelivery(ctx context.Context, r WebhookResult) error
 
 	// ClaimIdempotency inserts a pending record and reports true, or reports
 	// false when the key is already taken. On PostgreSQL a concurrent claim
@@ -364,6 +407,10 @@ type AuditEvent struct {
 	RequestID string
 	IP        string
 	Data      json.RawMessage
+	// AboutBrandID, for an event that belongs to no brand (an operator's
+	// change to a brand's product or API key), is the brand it concerns:
+	// that brand's webhooks hear of it. It is not stored.
+	AboutBrandID string
 }
 
 // AuditFilter narrows a brand's events.
@@ -419,11 +466,13 @@ const (
 	// SealedIdempotency: idempotency_keys.body of completed records, by
 	// brand id and key (it holds the license key).
 	SealedIdempotency SealedKind = "idempotency"
+	// SealedWebhookSecret: webhook_endpoints.secret_ciphertext, by id.
+	SealedWebhookSecret SealedKind = "webhook_secret"
 )
 
 // SealedKinds lists every sealed column.
 func SealedKinds() []SealedKind {
-	return []SealedKind{SealedSigningKey, SealedLicenseKey, SealedIdempotency}
+	return []SealedKind{SealedSigningKey, SealedLicenseKey, SealedIdempotency, SealedWebhookSecret}
 }
 
 // SealedValue is one sealed value and the row it belongs to.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/licensedhq/licensed/issuer/httpapi"
+	"github.com/licensedhq/licensed/issuer/webhook"
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/store/redis"
 )
@@ -33,6 +34,20 @@ type Config struct {
 	ShutdownDelay   time.Duration
 	DBTimeout       time.Duration
 	LogLevel        string
+	// WebhookAllowInsecure: "1" lets webhook endpoints be http:// and
+	// loopback or private addresses (tests, local setups).
+	WebhookAllowInsecure string
+}
+
+// webhookPolicy is where webhooks may go.
+func (c *Config) webhookPolicy() (webhook.Policy, error) {
+	switch strings.ToLower(c.WebhookAllowInsecure) {
+	case "", "0", "false":
+		return webhook.Policy{}, nil
+	case "1", "true":
+		return webhook.Policy{AllowInsecure: true}, nil
+	}
+	return webhook.Policy{}, fmt.Errorf("LICENSED_WEBHOOK_ALLOW_INSECURE: want 1 or 0, got %q", c.WebhookAllowInsecure)
 }
 
 // DefaultDBTimeout is LICENSED_DB_TIMEOUT's default: long enough for any
@@ -60,6 +75,7 @@ func (c *Config) settings() []setting {
 		{"LICENSED_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", &c.TrustedProxies},
 		{"LICENSED_METRICS_ADDR", "metrics-addr", "", "listen address for /metrics alone (then not served on addr); empty: /metrics on addr", &c.MetricsAddr},
 		{"LICENSED_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
+		{"LICENSED_WEBHOOK_ALLOW_INSECURE", "webhook-allow-insecure", "", "1: webhook URLs may be http:// and loopback or private addresses (tests, local setups only)", &c.WebhookAllowInsecure},
 	}
 }
 

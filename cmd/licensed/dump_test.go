@@ -23,8 +23,14 @@ import (
 // private signing key, in any of the encodings they travel in.
 func TestDumpRevealsNoSecret(t *testing.T) {
 	eachBackend(t, func(t *testing.T, env map[string]string) {
-		s := serve(t, env)
+		s := serve(t, webhookEnv(env))
 		rm := newTenant(t, env, "rankmath", 1)
+		h := newHookReceiver(t)
+		createHook(t, s, hookKey(t, env, "rankmath"), h, "*")
+		hookSecret, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(h.secret, "whsec_"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := s.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{"customer_email": "jane@example.com", "product": "rankmath-pro"}, "Idempotency-Key", "k1")
 		expect(t, r, 201, "")
 		key := r.str("license_key")
@@ -38,6 +44,8 @@ func TestDumpRevealsNoSecret(t *testing.T) {
 			"license key":         []byte(key),
 			"API key secret":      []byte(secret),
 			"signing seed":        priv.Seed(),
+			"webhook secret":      []byte(h.secret),
+			"webhook HMAC key":    hookSecret,
 			"signing seed hex":    []byte(hex.EncodeToString(priv.Seed())),
 			"signing seed base64": []byte(base64.RawURLEncoding.EncodeToString(priv.Seed())),
 		}

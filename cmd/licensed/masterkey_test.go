@@ -185,8 +185,11 @@ func TestLostMasterKeyBinary(t *testing.T) {
 func TestMasterKeyRotation(t *testing.T) {
 	eachShape(t, func(t *testing.T, env map[string]string) {
 		const n = 6
-		s := serve(t, env)
+		s := serve(t, webhookEnv(env))
 		rm := newTenant(t, env, "rankmath", 2)
+		// A webhook endpoint: its signing secret is sealed too.
+		hk, h := hookKey(t, env, "rankmath"), newHookReceiver(t)
+		createHook(t, s, hk, h, "license.suspended")
 		type lic struct{ id, key string }
 		var lics []lic
 		provision := func(s *testServer, i int) response {
@@ -268,10 +271,11 @@ func TestMasterKeyRotation(t *testing.T) {
 		if !rest.Done || rest.Remaining != 0 || rest.total() == 0 {
 			t.Fatalf("the resumed run: %+v", rest)
 		}
-		// Signing keys (1), license keys (n), stored answers (n): every
-		// one re-sealed exactly once over the two runs.
-		if got := half.total() + rest.total(); got != 1+2*n {
-			t.Fatalf("re-sealed %d values in all, want %d", got, 1+2*n)
+		// Signing keys (1), license keys (n), stored answers (n), the
+		// webhook secret (1): every one re-sealed exactly once over the
+		// two runs.
+		if got := half.total() + rest.total(); got != 2+2*n {
+			t.Fatalf("re-sealed %d values in all, want %d", got, 2+2*n)
 		}
 		check(s, "after re-sealing, still serving")
 		s.stop(t)
@@ -285,6 +289,10 @@ func TestMasterKeyRotation(t *testing.T) {
 		}
 		s = serve(t, env)
 		check(s, "under the new key alone")
+		// The dispatcher signs with the secret opened under the new key.
+		expect(t, s.call(t, "POST", "/v1/licenses/"+lics[0].id+"/suspend", rm.writeKey, nil), 200, "")
+		eventually(t, "the suspension's webhook", func() bool { return len(h.delivered()) == 1 })
+		h.checkSignatures()
 		s.stop(t)
 
 		// The retired key alone is refused, naming the new one.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/licensedhq/licensed/issuer"
 	"github.com/licensedhq/licensed/issuer/httpapi"
+	"github.com/licensedhq/licensed/issuer/webhook"
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
@@ -50,6 +51,9 @@ type Main struct {
 	now func() time.Time
 	// activationSweep replaces activationSweepEvery, for tests.
 	activationSweep time.Duration
+	// webhookTuning, when set, changes the dispatcher's schedule, timeout,
+	// lease and poll interval, for tests.
+	webhookTuning func(*webhook.Config)
 
 	log     *slog.Logger
 	store   store.Store
@@ -58,6 +62,7 @@ type Main struct {
 	service *issuer.Service
 	redis   *redis.Client
 	server  *httpapi.Server
+	hooks   *webhook.Dispatcher
 	http    *http.Server
 	ln      net.Listener
 	// metricsHTTP serves /metrics on LICENSED_METRICS_ADDR, when set.
@@ -144,9 +149,21 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	iss := m.Config.issuerFor(m.ln.Addr())
+	policy, err := m.Config.webhookPolicy()
+	if err != nil {
+		return err
+	}
 	m.service = issuer.New(issuer.Config{
-		Store: m.store, Keys: m.keys, Secrets: m.secrets, Cache: cache, Issuer: iss, Now: m.now,
+		Store: m.store, Keys: m.keys, Secrets: m.secrets, Cache: cache, Issuer: iss, Webhooks: policy, Now: m.now,
 	})
+	hooks := webhook.Config{
+		Store: m.store, Secrets: m.secrets, Render: issuer.WebhookBody, Policy: policy,
+		Now: m.now, Logger: m.log, Registerer: reg,
+	}
+	if m.webhookTuning != nil {
+		m.webhookTuning(&hooks)
+	}
+	m.hooks = webhook.New(hooks)
 	m.server = httpapi.New(httpapi.Config{
 		Service: m.service, Keys: m.keys, Limiter: limiter, Limits: limits,
 		Logger: m.log, Registry: reg, TrustedProxies: proxies,
@@ -297,6 +314,12 @@ func (m *Main) startBackground() {
 		}
 		return err
 	})
+	// Every replica dispatches webhooks: each attempt is claimed by one.
+	m.background.Add(1)
+	go func() {
+		defer m.background.Done()
+		m.hooks.Run(ctx)
+	}()
 }
 
 // every runs fn every period until ctx ends, logging failures: a store

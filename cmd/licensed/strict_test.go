@@ -89,12 +89,14 @@ func firstField(r response) string {
 type strictFixture struct {
 	tenant
 	admin, licenseID, licenseKey string
+	hookKey                      string // webhooks:write
 }
 
 func newStrictFixture(t *testing.T, s *testServer, env map[string]string) strictFixture {
 	t.Helper()
 	fx := strictFixture{tenant: newTenant(t, env, "rankmath", 3)}
 	fx.admin = mustCLI(t, env, "api-keys", "create", "--platform", "--name", "ops", "--scopes", "admin,licenses:read:all")["key"].(string)
+	fx.hookKey = mustCLI(t, env, "api-keys", "create", "--brand", "rankmath", "--name", "hooks", "--scopes", "webhooks:write")["key"].(string)
 	r := s.call(t, "POST", "/v1/licenses", fx.writeKey, map[string]any{"customer_email": "strict@example.com", "product": "rankmath-pro",
 		"expires_at": "2099-01-01T00:00:00Z"})
 	expect(t, r, http.StatusCreated, "")
@@ -139,6 +141,7 @@ func baseBodies(fx strictFixture) map[string][][]member {
 			{"free_instances", `["*.test"]`}, {"max_free_activations", "2"}, {"grace_days", "7"}, {"activation_ttl_seconds", "600"}}},
 		"OfflineActivationRequest": {{{"instance", q("machine-0042")}, {"instance_name", q("Lab")}}},
 		"APIKeyRequest":            {{{"brand", q("rankmath")}, {"name", q("k")}, {"scopes", `["licenses:read"]`}}},
+		"WebhookRequest":           {{{"brand", q("rankmath")}, {"url", q("https://hooks.example.com/licensed")}, {"events", `["license.cancelled"]`}}},
 	}
 }
 
@@ -173,7 +176,7 @@ type strictDocument struct {
 
 type strictOp struct {
 	method, path, schema string
-	brand, admin         bool
+	brand, admin, hooks  bool
 }
 
 func strictDoc(t *testing.T) strictDocument {
@@ -200,6 +203,7 @@ func strictDoc(t *testing.T) strictDocument {
 			for _, req := range sec {
 				for _, scope := range req.(map[string]any)["apiKey"].([]any) {
 					o.admin = o.admin || scope == "admin"
+					o.hooks = o.hooks || scope == "webhooks:write"
 				}
 			}
 			d.ops = append(d.ops, o)
@@ -249,6 +253,8 @@ func (d strictDocument) cases(t *testing.T, fx strictFixture) []strictCase {
 		switch {
 		case op.admin:
 			key = fx.admin
+		case op.hooks:
+			key = fx.hookKey
 		case op.brand:
 			key = fx.writeKey
 		}

@@ -11,9 +11,13 @@ import (
 // nothing changes.
 func TestCrossTenant(t *testing.T) {
 	eachBackend(t, func(t *testing.T, env map[string]string) {
-		s := serve(t, env)
+		s := serve(t, webhookEnv(env))
 		rm := newTenant(t, env, "rankmath", 3)
 		wr := newTenant(t, env, "wprocket", 3)
+		rmHooks, wrHooks := hookKey(t, env, "rankmath"), hookKey(t, env, "wprocket")
+		h := newHookReceiver(t)
+		rmHook := createHook(t, s, rmHooks, h, "*")
+		wrHook := createHook(t, s, wrHooks, newHookReceiver(t), "license.cancelled")
 		r := s.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{
 			"customer_email": "jane@example.com", "product": "rankmath-pro", "expires_at": "2099-01-01T00:00:00Z",
 		})
@@ -24,6 +28,39 @@ func TestCrossTenant(t *testing.T) {
 		actID := a.str("activation", "id")
 		lic := "/v1/licenses/" + id
 		unknown := "/v1/licenses/01900000-0000-7000-8000-000000000000"
+
+		eventually(t, "rankmath's deliveries", func() bool { return len(h.delivered()) >= 3 }) // webhook.created, provisioned, activated
+		rmDelivery := deliveries(t, s, rmHooks, rmHook)[0]["id"].(string)
+		hooksBefore := s.call(t, "GET", "/v1/webhooks", rmHooks, nil)
+		logBefore := deliveries(t, s, rmHooks, rmHook)
+		unknownID := "01900000-0000-7000-8000-000000000000"
+		hookCalls := []struct{ method, path, unknown, body string }{
+			{"GET", "/v1/webhooks/" + rmHook + "/deliveries", "/v1/webhooks/" + unknownID + "/deliveries", ""},
+			{"DELETE", "/v1/webhooks/" + rmHook, "/v1/webhooks/" + unknownID, ""},
+			{"POST", "/v1/webhooks/" + rmHook + "/deliveries/" + rmDelivery + "/redeliver", "/v1/webhooks/" + unknownID + "/deliveries/" + unknownID + "/redeliver", ""},
+			// Its own endpoint, another brand's delivery.
+			{"POST", "/v1/webhooks/" + wrHook + "/deliveries/" + rmDelivery + "/redeliver", "/v1/webhooks/" + wrHook + "/deliveries/" + unknownID + "/redeliver", ""},
+		}
+		for _, c := range hookCalls {
+			foreign := s.call(t, c.method, c.path, wrHooks, nil)
+			expect(t, foreign, http.StatusNotFound, "not_found")
+			missing := s.call(t, c.method, c.unknown, wrHooks, nil)
+			if missing.status != foreign.status || missing.str("detail") != foreign.str("detail") {
+				t.Fatalf("%s %s: another brand's id answers %s, an unknown id %s", c.method, c.path, foreign.raw, missing.raw)
+			}
+		}
+		if list := s.call(t, "GET", "/v1/webhooks", wrHooks, nil); bytes.Contains(list.raw, []byte(rmHook)) {
+			t.Fatalf("another brand lists rankmath's endpoint: %s", list.raw)
+		}
+		// A brand key cannot name another brand, nor a platform key without admin act on one.
+		expect(t, s.call(t, "POST", "/v1/webhooks", wrHooks, map[string]any{"brand": "rankmath", "url": h.srv.URL, "events": []string{"*"}}), 422, "validation_failed")
+		expect(t, s.call(t, "GET", "/v1/webhooks?brand=rankmath", wrHooks, nil), 422, "validation_failed")
+		if after := s.call(t, "GET", "/v1/webhooks", rmHooks, nil); !bytes.Equal(after.raw, hooksBefore.raw) {
+			t.Fatalf("rankmath's endpoints changed:\n%s\n%s", hooksBefore.raw, after.raw)
+		}
+		if logAfter := deliveries(t, s, rmHooks, rmHook); len(logAfter) != len(logBefore) {
+			t.Fatalf("rankmath's delivery log changed: %d then %d deliveries", len(logBefore), len(logAfter))
+		}
 
 		before := s.call(t, "GET", lic, rm.readKey, nil)
 		auditBefore := s.call(t, "GET", "/v1/audit-events", rm.readKey, nil)
@@ -77,6 +114,10 @@ func TestCrossTenant(t *testing.T) {
 		expect(t, s.call(t, "GET", lic, platform, nil), http.StatusForbidden, "forbidden")
 		expect(t, s.call(t, "GET", "/v1/audit-events", platform, nil), http.StatusForbidden, "forbidden")
 		expect(t, s.call(t, "POST", "/v1/licenses", platform, map[string]any{"customer_email": "x@example.com", "product": "rankmath-pro"}), http.StatusForbidden, "forbidden")
+		expect(t, s.call(t, "GET", "/v1/webhooks?brand=rankmath", platform, nil), http.StatusForbidden, "forbidden")
+		// Brand keys without webhooks:write manage no endpoint.
+		expect(t, s.call(t, "GET", "/v1/webhooks", rm.writeKey, nil), http.StatusForbidden, "forbidden")
+		expect(t, s.call(t, "DELETE", "/v1/webhooks/"+rmHook, rm.writeKey, nil), http.StatusForbidden, "forbidden")
 		// Admin endpoints are not for brand keys.
 		expect(t, s.call(t, "POST", "/v1/brands", rm.writeKey, map[string]any{"slug": "evil", "name": "Evil"}), http.StatusForbidden, "forbidden")
 	})

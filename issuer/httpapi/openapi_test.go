@@ -560,6 +560,8 @@ var goViews = map[string]any{
 	"ProductPatchRequest": issuer.ProductPatchInput{}, "OfflineActivationRequest": issuer.OfflineActivationInput{},
 	"OfflineActivation":  issuer.OfflineActivation{},
 	"ActivationsRequest": issuer.ActivationsInput{}, "ActivationList": issuer.ActivationList{},
+	"WebhookRequest": issuer.WebhookInput{}, "WebhookEndpoint": issuer.WebhookEndpoint{},
+	"WebhookDelivery": issuer.WebhookDelivery{}, "WebhookPayload": issuer.WebhookPayload{},
 }
 
 // jsonMembers lists the JSON member names of a struct type.

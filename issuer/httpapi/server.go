@@ -163,6 +163,12 @@ func (s *Server) routes() *httprouter.Router {
 	h(http.MethodDelete, "/v1/api-keys/:id", s.brand(s.revokeAPIKey))
 	get("/v1/signing-keys", s.brand(s.signingKeys))
 	h(http.MethodPost, "/v1/signing-keys/rotate", s.brand(s.rotateSigningKey))
+
+	h(http.MethodPost, "/v1/webhooks", s.brand(s.createWebhook))
+	get("/v1/webhooks", s.brand(s.listWebhooks))
+	h(http.MethodDelete, "/v1/webhooks/:id", s.brand(s.deleteWebhook))
+	get("/v1/webhooks/:id/deliveries", s.brand(s.webhookDeliveries))
+	h(http.MethodPost, "/v1/webhooks/:id/deliveries/:delivery_id/redeliver", s.brand(s.redeliver))
 	return rt
 }
 

@@ -28,6 +28,8 @@ func sealedColumnOf(k store.SealedKind) (sealedColumn, error) {
 	case store.SealedIdempotency:
 		return sealedColumn{table: "idempotency_keys", brand: "brand_id", id: "key", value: "body",
 			where: "body IS NOT NULL AND length(body) > 0"}, nil
+	case store.SealedWebhookSecret:
+		return sealedColumn{table: "webhook_endpoints", id: "id", value: "secret_ciphertext"}, nil
 	}
 	return sealedColumn{}, fmt.Errorf("sealed values: unknown kind %q", k)
 }

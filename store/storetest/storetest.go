@@ -73,6 +73,10 @@ var cases = []testCase{
 	{"ExpireActivations", testExpireActivations},
 	{"ConcurrentExpire", testConcurrentExpire},
 	{"ConcurrentFreeAndPaidSeats", testConcurrentFreeAndPaidSeats},
+	{"WebhookEndpoints", testWebhookEndpoints},
+	{"WebhookOutbox", testWebhookOutbox},
+	{"WebhookClaims", testWebhookClaims},
+	{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
