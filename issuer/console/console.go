@@ -211,6 +211,9 @@ type view struct {
 	SignedIn  bool
 	Principal issuer.Principal
 	Admin     bool
+	// CanSearch: the key may search customers (licenses:read or
+	// licenses:read:all); an admin-only key may not.
+	CanSearch bool
 	Notice    string
 	Error     *errorView
 	Warning   string
@@ -234,6 +237,7 @@ func (c *Console) view(req *request, title string, page any) *view {
 	if req != nil {
 		v.CSRF, v.SignedIn, v.Principal = req.sess.CSRF, req.sess.Key != "", req.p
 		v.Admin = req.p.Has(issuer.ScopeAdmin)
+		v.CanSearch = req.p.Has(issuer.ScopeLicensesRead) || req.p.Has(issuer.ScopeLicensesReadAll)
 	}
 	return v
 }

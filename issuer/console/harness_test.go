@@ -85,7 +85,7 @@ type fixture struct {
 	srv   *httptest.Server
 	acme  tenant
 	beta  tenant
-	admin string // a platform key with the admin scope
+	admin string // a platform key with the admin and licenses:read:all scopes
 }
 
 type tenant struct {
@@ -123,7 +123,7 @@ func newFixture(t *testing.T, st store.Store, o options) *fixture {
 	t.Cleanup(f.srv.Close)
 	f.acme = f.tenant(t, "acme")
 	f.beta = f.tenant(t, "beta")
-	k, err := svc.CreateAPIKey(ctx, issuer.AdminActor, issuer.Origin{}, issuer.APIKeyInput{Name: "ops", Scopes: []string{issuer.ScopeAdmin}})
+	k, err := svc.CreateAPIKey(ctx, issuer.AdminActor, issuer.Origin{}, issuer.APIKeyInput{Name: "ops", Scopes: []string{issuer.ScopeAdmin, issuer.ScopeLicensesReadAll}})
 	if err != nil {
 		t.Fatal(err)
 	}
