@@ -14,16 +14,16 @@ const maxForm = 64 << 10
 // notices are the messages a redirect may ask the next page to show, by
 // name: a fixed list, so that a link cannot put words on the page.
 var notices = map[string]string{
-	"signed_out":  "You are signed out.",
-	"ended":       "Your session ended: the API key is no longer valid (revoked?). Sign in again with a valid key.",
-	"expired":     "Your session expired. Sign in again.",
-	"suspended":   "The license is suspended.",
-	"resumed":     "The license is active again.",
-	"renewed":     "The license is renewed.",
-	"cancelled":   "The license is cancelled.",
-	"released":    "The seat is free.",
-	"updated":     "The product is updated.",
-	"unchanged":   "Nothing changed.",
+	"signed_out": "You are signed out.",
+	"ended":      "Your session ended: the API key is no longer valid (revoked?). Sign in again with a valid key.",
+	"expired":    "Your session expired. Sign in again.",
+	"suspended":  "The license is suspended.",
+	"resumed":    "The license is active again.",
+	"renewed":    "The license is renewed.",
+	"cancelled":  "The license is cancelled.",
+	"released":   "The seat is free.",
+	"updated":    "The product is updated.",
+	"unchanged":  "Nothing changed.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
