@@ -229,3 +229,48 @@ func artifactDir(t *testing.T, name string) string {
 	}
 	return dir
 }
+
+// TestConsoleSwitch: the console is on by default, with a plain cookie on
+// a loopback address with an http:// issuer (development) and a Secure,
+// __Host- cookie once the issuer is https:// (behind a TLS proxy);
+// LICENSED_CONSOLE=off leaves /console unrouted; any other value is a
+// configuration error.
+func TestConsoleSwitch(t *testing.T) {
+	get := func(s *testServer) *http.Response {
+		t.Helper()
+		res, err := http.Get(s.URL() + "/console/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	env := backends[0].env(t)
+	res := get(serve(t, env))
+	if res.StatusCode != http.StatusOK || len(res.Cookies()) != 1 {
+		t.Fatalf("default: %d %v", res.StatusCode, res.Header["Set-Cookie"])
+	}
+	if ck := res.Cookies()[0]; ck.Name != "licensed_console" || ck.Secure || !ck.HttpOnly {
+		t.Fatalf("loopback http cookie: %s", res.Header.Get("Set-Cookie"))
+	}
+
+	env = backends[0].env(t)
+	env["LICENSED_ISSUER"] = "https://licenses.example.com"
+	res = get(serve(t, env))
+	if ck := res.Cookies()[0]; ck.Name != "__Host-licensed_console" || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("https issuer cookie: %s", res.Header.Get("Set-Cookie"))
+	}
+
+	env = backends[0].env(t)
+	env["LICENSED_CONSOLE"] = "off"
+	if res := get(serve(t, env)); res.StatusCode != http.StatusNotFound || len(res.Cookies()) != 0 {
+		t.Fatalf("LICENSED_CONSOLE=off: %d", res.StatusCode)
+	}
+
+	env = backends[0].env(t)
+	env["LICENSED_CONSOLE"] = "yes"
+	_, errOut, err := cli(t, env, "serve", "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error()+errOut, "LICENSED_CONSOLE") {
+		t.Fatalf("LICENSED_CONSOLE=yes: %v %s", err, errOut)
+	}
+}
