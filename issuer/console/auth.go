@@ -77,9 +77,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.headers(w)
 	anon, ok := c.readSession(r)
 	if !ok {
-		// No form was served to this browser (or it keeps no cookies):
-		// there is no token to check the form against.
-		c.renderError(w, r, nil, errCSRF)
+		// The form idled out (or this browser keeps no cookies): there is
+		// no token to check it against. Serve the form again, with a new
+		// anonymous session.
+		anon = newSession("", c.now())
+		c.writeSession(w, anon)
+		c.renderLogin(w, r, 0, anon, errCSRF)
 		return
 	}
 	if crossSite(r) || !c.parseForm(w, r) || !csrfOK(r, anon) {
@@ -146,10 +149,8 @@ func (c *Console) signedIn(fn signedInFunc) http.HandlerFunc {
 				done = "expired"
 				c.clearSession(w)
 			}
-			if r.Method == http.MethodPost {
-				c.renderError(w, r, nil, errCSRF)
-				return
-			}
+			// A form sent after the session ended changes nothing: to the
+			// sign-in page, like any other request (303: as a GET).
 			redirect(w, r, Prefix+"/login", done)
 			return
 		}

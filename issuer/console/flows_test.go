@@ -33,7 +33,7 @@ func TestSupportFlow(t *testing.T) {
 			t.Fatalf("suspend: %d %q %s", p.status, p.location(), p.body)
 		}
 		lp = c.get(p.location())
-		want(t, lp, http.StatusOK, "The license is suspended.", `id="status">suspended`, "license.suspended", "“chargeback opened”", "(you)", "status: active → suspended")
+		want(t, lp, http.StatusOK, "The license is suspended.", `id="status">suspended`, "license.suspended", "“chargeback opened” · status: active → suspended", "(you)")
 		// Suspending again is the API's invalid_transition, 409, on the
 		// license page.
 		want(t, c.post(base+"/suspend", url.Values{"reason": {"again"}}), http.StatusConflict, "invalid_transition", "cannot suspend a license that is suspended", f.acme.email)

@@ -234,13 +234,35 @@ func TestSessionTampering(t *testing.T) {
 	if p.status != http.StatusSeeOther || p.location() != "/console/login?done=expired" {
 		t.Fatalf("after 15 idle minutes: %d %q", p.status, p.location())
 	}
-	// Lifetime: a session in use all along still ends after 8 hours.
+	// A form sent after the session idled out changes nothing and goes
+	// to sign-in.
 	c.signIn(f.acme.writeKey)
-	for range 8 * 6 {
+	c.get("/console")
+	advance(16 * time.Minute)
+	p = c.post("/console/licenses/"+f.acme.licenseID+"/suspend", url.Values{"reason": {"late"}})
+	if p.status != http.StatusSeeOther || p.location() != "/console/login?done=expired" {
+		t.Fatalf("a form of an expired session: %d %q", p.status, p.location())
+	}
+	if l := f.license(t, f.acme); l.Status != "active" {
+		t.Fatalf("an expired session's form changed the license: %s", l.Status)
+	}
+	// A sign-in form left open past the idle time is served again, with
+	// a new token, and then works.
+	c.get("/console/login")
+	advance(16 * time.Minute)
+	want(t, c.post("/console/login", url.Values{"api_key": {f.acme.writeKey}}), http.StatusForbidden, "CSRF", `id="api_key"`)
+	if p := c.post("/console/login", url.Values{"api_key": {f.acme.writeKey}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign-in on the form served again: %d %s", p.status, p.body)
+	}
+
+	// Lifetime: a session in use all along still ends after 8 hours.
+	c.cookie = ""
+	c.signIn(f.acme.writeKey)
+	for i := 1; i <= 8*6; i++ {
 		advance(10 * time.Minute)
 		if p := c.get("/console"); p.status != http.StatusOK {
-			if p.location() != "/console/login?done=expired" {
-				t.Fatalf("ended with %d %q", p.status, p.location())
+			if p.location() != "/console/login?done=expired" || i != 8*6 {
+				t.Fatalf("ended after %d minutes with %d %q", i*10, p.status, p.location())
 			}
 			return
 		}
