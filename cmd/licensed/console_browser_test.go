@@ -75,7 +75,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		deadline := time.Now().Add(time.Minute)
 		for {
 			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
-				`(() => { try { return document.readyState === "complete" && !!(` + cond + `) } catch (e) { return false } })()`))
+				`(() => { try { return document.readyState === "complete" && !!(`+cond+`) } catch (e) { return false } })()`))
 			if err == nil && ok {
 				return
 			}
