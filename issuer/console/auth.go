@@ -118,6 +118,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 // browser's disk) stays valid until it idles out; revoking the API key
 // ends every session of it at once.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, req *request) {
+	w.Header().Del("Set-Cookie") // the refresh signedIn may have set
 	c.clearSession(w)
 	redirect(w, r, Prefix+"/login", "signed_out")
 }

@@ -54,6 +54,13 @@ func TestSupportFlow(t *testing.T) {
 		}
 		want(t, c.get(base), http.StatusOK, after, "license.renewed", "expires_at: "+before+" → "+after)
 		want(t, c.post(base+"/renew", url.Values{"extend_by_days": {"0"}}), http.StatusUnprocessableEntity, "extend_by_days")
+		// A date wins over the days the form also sends.
+		want(t, c.post(base+"/renew", url.Values{"extend_by_days": {"365"}, "expires_on": {"2099-01-31"}}), http.StatusSeeOther)
+		if got := *f.license(t, f.acme).ExpiresAt; got != "2099-01-31T00:00:00Z" {
+			t.Fatalf("renewed to a date: %s", got)
+		}
+		want(t, c.post(base+"/renew", url.Values{"expires_on": {"2000-01-01"}}), http.StatusUnprocessableEntity, "expires_at", "later than the current expiry")
+		want(t, c.post(base+"/renew", url.Values{"expires_on": {"31/01/2099"}}), http.StatusUnprocessableEntity, "expires_at")
 
 		// Cancel only through its confirmation page.
 		want(t, c.get(base+"/cancel"), http.StatusOK, "Cancel the license for good", `name="confirm" value="yes"`)
@@ -81,7 +88,7 @@ func TestSupportFlow(t *testing.T) {
 				actions = append(actions, e.Action)
 			}
 		}
-		if strings.Join(actions, ",") != "license.cancelled,license.renewed,license.deactivated,license.resumed,license.suspended" {
+		if strings.Join(actions, ",") != "license.cancelled,license.renewed,license.renewed,license.deactivated,license.resumed,license.suspended" {
 			t.Fatalf("audit events of the console's key: %v", actions)
 		}
 

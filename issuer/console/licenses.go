@@ -224,13 +224,14 @@ func (c *Console) lifecycle(w http.ResponseWriter, r *http.Request, req *request
 	c.afterChange(w, r, req, id, done, reason, err)
 }
 
-// renewInput reads the renew form: a number of days, or a date (the
-// expiry at the start of that day, UTC).
+// renewInput reads the renew form: a new expiry date (the start of that
+// day, UTC) when one is given, else a number of days.
 func renewInput(r *http.Request) issuer.RenewInput {
 	var in issuer.RenewInput
 	if d := strings.TrimSpace(r.PostFormValue("expires_on")); d != "" {
 		at := d + "T00:00:00Z"
 		in.ExpiresAt = &at
+		return in
 	}
 	if s := strings.TrimSpace(r.PostFormValue("extend_by_days")); s != "" {
 		n, err := strconv.Atoi(s)
