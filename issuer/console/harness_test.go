@@ -33,13 +33,13 @@ import (
 // URL (through a proxy the test can cut).
 var backends = []struct {
 	name string
-	open func(t *testing.T, dbURL func(string) string) store.Store
+	open func(t testing.TB, dbURL func(string) string) store.Store
 }{
-	{"sqlite", func(t *testing.T, _ func(string) string) store.Store {
+	{"sqlite", func(t testing.TB, _ func(string) string) store.Store {
 		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"))
 		return migrated(t, st, err)
 	}},
-	{"postgres", func(t *testing.T, dbURL func(string) string) store.Store {
+	{"postgres", func(t testing.TB, dbURL func(string) string) store.Store {
 		u := storetest.PostgresURL(t)
 		if dbURL != nil {
 			u = dbURL(u)
@@ -49,7 +49,7 @@ var backends = []struct {
 	}},
 }
 
-func migrated(t *testing.T, st store.Store, err error) store.Store {
+func migrated(t testing.TB, st store.Store, err error) store.Store {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ type tenant struct {
 	activation string
 }
 
-func newFixture(t *testing.T, st store.Store, o options) *fixture {
+func newFixture(t testing.TB, st store.Store, o options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	sec, err := seal.NewKeyring(seal.GenerateMasterKey())
@@ -131,7 +131,7 @@ func newFixture(t *testing.T, st store.Store, o options) *fixture {
 	return f
 }
 
-func (f *fixture) tenant(t *testing.T, brand string) tenant {
+func (f *fixture) tenant(t testing.TB, brand string) tenant {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := f.svc.CreateBrand(ctx, issuer.AdminActor, issuer.Origin{}, issuer.BrandInput{Slug: brand, Name: strings.ToUpper(brand)}); err != nil {
@@ -176,7 +176,7 @@ func (f *fixture) tenant(t *testing.T, brand string) tenant {
 }
 
 // license reads a license as its brand's key sees it through the service.
-func (f *fixture) license(t *testing.T, tn tenant) issuer.License {
+func (f *fixture) license(t testing.TB, tn tenant) issuer.License {
 	t.Helper()
 	p, err := f.svc.Authenticate(context.Background(), tn.readKey)
 	if err != nil {
@@ -192,14 +192,14 @@ func (f *fixture) license(t *testing.T, tn tenant) issuer.License {
 // client is a browser reduced to what the tests look at: one cookie (kept
 // by hand, so that tests can tamper with it), no redirects followed.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	f      *fixture
 	name   string
 	cookie string
 	csrf   string
 }
 
-func (f *fixture) client(t *testing.T, secure bool) *client {
+func (f *fixture) client(t testing.TB, secure bool) *client {
 	name := "licensed_console"
 	if secure {
 		name = "__Host-licensed_console"
@@ -292,7 +292,7 @@ func (c *client) signIn(key string) page {
 	return p
 }
 
-func want(t *testing.T, p page, status int, texts ...string) {
+func want(t testing.TB, p page, status int, texts ...string) {
 	t.Helper()
 	if p.status != status {
 		t.Fatalf("status %d, want %d; body:\n%s", p.status, status, p.body)
@@ -304,7 +304,7 @@ func want(t *testing.T, p page, status int, texts ...string) {
 	}
 }
 
-func limits(t *testing.T, s string) *httpapi.Limits {
+func limits(t testing.TB, s string) *httpapi.Limits {
 	t.Helper()
 	l, err := httpapi.ParseLimits(s)
 	if err != nil {
