@@ -81,7 +81,7 @@ type licensePage struct {
 	Events      []auditRow
 	MoreEvents  bool
 	CanWrite    bool
-	// Renew and Reason keep what was typed when a form is refused.
+	// Reason keeps what was typed when the suspend form is refused.
 	Reason string
 }
 
