@@ -30,6 +30,7 @@ type Config struct {
 	RateLimits      string
 	TrustedProxies  string
 	MetricsAddr     string
+	Console         string
 	KeyPublishDelay time.Duration
 	ShutdownDelay   time.Duration
 	DBTimeout       time.Duration
@@ -74,6 +75,7 @@ func (c *Config) settings() []setting {
 		{"LICENSED_RATE_LIMITS", "rate-limits", httpapi.DefaultLimits, "rate:burst per second per ip, license key and API key, per minute for failed API keys per ip (authfail), or off", &c.RateLimits},
 		{"LICENSED_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed", &c.TrustedProxies},
 		{"LICENSED_METRICS_ADDR", "metrics-addr", "", "listen address for /metrics alone (then not served on addr); empty: /metrics on addr", &c.MetricsAddr},
+		{"LICENSED_CONSOLE", "console", "on", "the support staff web console at /console: on or off", &c.Console},
 		{"LICENSED_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"LICENSED_WEBHOOK_ALLOW_INSECURE", "webhook-allow-insecure", "", "1: webhook URLs may be http:// and loopback or private addresses (tests, local setups only)", &c.WebhookAllowInsecure},
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/licensedhq/licensed/issuer"
+	"github.com/licensedhq/licensed/issuer/console"
 	"github.com/licensedhq/licensed/issuer/httpapi"
 	"github.com/licensedhq/licensed/issuer/webhook"
 	"github.com/licensedhq/licensed/keys"
@@ -105,6 +107,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.Config.checkIssuer(); err != nil {
 		return err
 	}
+	if m.Config.Console != "on" && m.Config.Console != "off" {
+		return usagef("LICENSED_CONSOLE %q: want on or off", m.Config.Console)
+	}
 	if !m.Config.postgres() && m.Config.DatabaseURL == "" {
 		if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
 			return err
@@ -169,6 +174,11 @@ func (m *Main) Open(ctx context.Context) error {
 		Logger: m.log, Registry: reg, TrustedProxies: proxies,
 		MetricsElsewhere: m.metricsLn != nil, Version: buildVersion(),
 	})
+	if m.Config.Console == "on" {
+		if err := m.mountConsole(iss); err != nil {
+			return err
+		}
+	}
 	if m.lock != nil {
 		if err := m.lock.setAddr(m.ln.Addr().String()); err != nil {
 			return fmt.Errorf("lock file: %w", err)
@@ -207,6 +217,23 @@ func (m *Main) Open(ctx context.Context) error {
 		m.log.Warn("LICENSED_ISSUER names this machine while the server listens for other machines: "+
 			"tokens will only verify for products configured with that URL; set it to your public URL", "issuer", iss)
 	}
+	return nil
+}
+
+// mountConsole serves the web console at /console. Its cookie is Secure
+// unless the console can only be reached over plain HTTP on this machine:
+// a loopback listener whose issuer URL is http:// (the development
+// default). Behind a TLS proxy the issuer is the proxy's https:// URL, so
+// the cookie is Secure even when the proxy reaches a loopback listener.
+func (m *Main) mountConsole(iss string) error {
+	c, err := console.New(console.Config{
+		Service: m.service, Secrets: m.secrets, Host: m.server, Logger: m.log,
+		SecureCookies: !loopback(m.Config.Addr) || !strings.HasPrefix(iss, "http://"),
+	})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	m.server.Mount(console.Prefix, c)
 	return nil
 }
 

@@ -63,6 +63,18 @@ var titles = map[string]string{
 	issuer.CodeInternal:             "Internal error",
 }
 
+// Status is the HTTP status of an error code (500 for an unknown one):
+// the console answers with the same statuses as the API.
+func Status(code string) int {
+	if st, ok := statuses[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// RetryAfterUnavailable is what a 503 asks clients to wait, in seconds.
+const RetryAfterUnavailable = retryAfterUnavailable
+
 // retryAfterUnavailable is what a 503 asks clients to wait, in seconds.
 const retryAfterUnavailable = 5
 

@@ -57,6 +57,7 @@ type Server struct {
 	metricsAway    bool
 	version        Version
 	draining       atomic.Bool
+	router         *httprouter.Router
 	handler        http.Handler
 }
 
@@ -67,9 +68,39 @@ func New(c Config) *Server {
 		registry: c.Registry, trustedProxies: c.TrustedProxies, metricsAway: c.MetricsElsewhere, version: c.Version,
 	}
 	s.metrics = newMetrics(c.Registry)
-	s.handler = s.observe(s.routes())
+	s.router = s.routes()
+	s.handler = s.observe(s.router)
 	return s
 }
+
+// Mount serves h at prefix and every path under it, for GET, HEAD and
+// POST, behind the same request ids, log lines, metrics and client-IP
+// rules as the API (the web console). Call it before serving: the routes
+// are not safe to change while requests are served.
+func (s *Server) Mount(prefix string, h http.Handler) {
+	serve := func(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+		info(r).route = prefix
+		h.ServeHTTP(w, r)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		s.router.Handle(method, prefix, serve)
+		s.router.Handle(method, prefix+"/*rest", serve)
+	}
+}
+
+// Origin is where r came from for the audit trail: its request id and
+// client IP (LICENSED_TRUSTED_PROXIES applied), for handlers mounted with
+// Mount.
+func (s *Server) Origin(r *http.Request) issuer.Origin { return origin(r) }
+
+// AuthGate refuses (rate_limited) a request from a client IP past its
+// failed API-key attempts; AuthFailed counts one. A mounted handler that
+// takes API keys (the console's sign-in) shares the API's budget, so that
+// it is no way around it.
+func (s *Server) AuthGate(w http.ResponseWriter, r *http.Request) error { return s.authGate(w, r) }
+
+// AuthFailed counts a failed API-key attempt against the client IP.
+func (s *Server) AuthFailed(r *http.Request) { s.authFailed(r) }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
