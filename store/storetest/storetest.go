@@ -73,6 +73,9 @@ var cases = []testCase{
 	{"ExpireActivations", testExpireActivations},
 	{"ConcurrentExpire", testConcurrentExpire},
 	{"ConcurrentFreeAndPaidSeats", testConcurrentFreeAndPaidSeats},
+	{"BrandList", testBrandList},
+	{"APIKeyList", testAPIKeyList},
+	{"SigningKeyRevoke", testSigningKeyRevoke},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
