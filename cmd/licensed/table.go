@@ -103,7 +103,6 @@ func cell(v any) string {
 	return string(b)
 }
 
-
 // Columns of the table output, per kind of object.
 func brandColumns() []string { return []string{"slug", "name", "id", "created_at"} }
 
