@@ -66,10 +66,11 @@ func (s *Service) RevokeSigningKey(ctx context.Context, p Principal, o Origin, k
 }
 
 func revocationWarning(r keys.Revoked) string {
-	w := fmt.Sprintf("Tokens signed by %s no longer verify offline: it has left the JWKS of this replica, "+
-		"leaves it on the others within %s, and products drop it when they next fetch the JWKS (cached up to %s). "+
-		"Products holding such a token need a fresh one: a validate call returns one signed by the active key.",
-		r.Key.KID, KeySyncEvery, JWKSMaxAge)
+	w := fmt.Sprintf("Tokens signed by %s stop verifying offline: it is withdrawn from the JWKS "+
+		"(at once on the replica that answered an API revocation, within %d s on every running replica), "+
+		"and products drop it when they next fetch the JWKS (cached up to %d s). "+
+		"A product holding such a token needs a fresh one: its next validate call returns one signed by the active key.",
+		r.Key.KID, int(KeySyncEvery.Seconds()), int(JWKSMaxAge.Seconds()))
 	if r.AlreadyRevoked {
 		return "Already revoked; nothing changed. " + w
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +59,9 @@ func TestAdminBrandsAndAPIKeys(t *testing.T) {
 			w["revoked_at"] != nil || len(w) != 8 {
 			t.Fatalf("a key as listed: %v", w)
 		}
-		if slices.ContainsFunc(keys, func(k any) bool { return k.(map[string]any)["prefix"] == prefixOf(rm.readKey) && k.(map[string]any)["last_used_at"] != nil }) {
+		if slices.ContainsFunc(keys, func(k any) bool {
+			return k.(map[string]any)["prefix"] == prefixOf(rm.readKey) && k.(map[string]any)["last_used_at"] != nil
+		}) {
 			t.Fatalf("an unused key has a last_used_at: %s", mine.raw)
 		}
 		all := s.call(t, "GET", "/v1/api-keys", admin, nil)
@@ -166,4 +170,41 @@ func TestRevokeSigningKey(t *testing.T) {
 			t.Fatalf("a revoked key came back: %v", kids)
 		}
 	})
+}
+
+// TestCLIRevokeSigningKey: the CLI refuses the only active key, revokes it
+// after a rotation, and prints the warning on stderr and in the JSON.
+func TestCLIRevokeSigningKey(t *testing.T) {
+	env := map[string]string{"LICENSED_DATA_DIR": t.TempDir()}
+	list := func() []any {
+		out, _, err := cli(t, env, "keys", "list")
+		var v []any
+		if err != nil || json.Unmarshal([]byte(out), &v) != nil {
+			t.Fatalf("keys list: %v %s", err, out)
+		}
+		return v
+	}
+	kid := list()[0].(map[string]any)["kid"].(string)
+	if _, _, err := cli(t, env, "keys", "revoke", "--kid", kid); err == nil || !strings.Contains(err.Error(), "rotate first") {
+		t.Fatalf("revoking the only active key: %v", err)
+	}
+	if _, _, err := cli(t, env, "keys", "revoke"); err == nil || !strings.Contains(err.Error(), "--kid is required") {
+		t.Fatalf("no --kid: %v", err)
+	}
+	next := mustCLI(t, env, "keys", "rotate")["kid"].(string)
+	out, errOut, err := cli(t, env, "keys", "revoke", "--kid", kid)
+	var got map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("keys revoke: %v %s", err, out)
+	}
+	if !strings.HasPrefix(errOut, "warning: Tokens signed by "+kid+" stop verifying offline") || got["warning"] == "" ||
+		got["active"].(map[string]any)["kid"] != next {
+		t.Fatalf("keys revoke: stderr %q, stdout %s", errOut, out)
+	}
+	for _, k := range list() {
+		k := k.(map[string]any)
+		if want := map[bool]string{true: "revoked", false: "active"}[k["kid"] == kid]; k["state"] != want {
+			t.Fatalf("after revocation: %v", k)
+		}
+	}
 }

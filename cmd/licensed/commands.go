@@ -24,7 +24,9 @@ const usage = `licensed — a license service for brands and their products
 Usage:
   licensed serve
   licensed migrate
+  licensed version
   licensed brands create --slug rankmath --name "Rank Math"
+  licensed brands list | get --slug rankmath | update --slug rankmath --name "Rank Math SEO"
   licensed products create --brand rankmath --slug rankmath-pro --name "Rank Math Pro" [--seats 1] [--token-ttl 168h]
       [--free-instances 'localhost,*.test,staging.*'] [--max-free-activations 3] [--grace-days 0] [--activation-ttl 0]
   licensed products list --brand rankmath
@@ -32,13 +34,20 @@ Usage:
   licensed products update --brand rankmath --slug rankmath-pro [--name ...] [any setting of create]
   licensed api-keys create --brand rankmath --name backend --scopes licenses:read,licenses:write
   licensed api-keys create --platform --name ops --scopes admin,licenses:read:all
-  licensed api-keys revoke --id <api key id>
+  licensed api-keys list [--brand rankmath]
+  licensed api-keys get (--id <id> | --prefix lk_<prefix>)
+  licensed api-keys revoke (--id <id> | --prefix lk_<prefix>)
   licensed keys list
   licensed keys rotate
+  licensed keys revoke --kid <kid>
   licensed keys master-id
   licensed keys new-master
   licensed keys rotate-master [--batch 100] [--limit 0]
-  licensed version
+
+'licensed <subcommand> --help' (or -h, or 'licensed help <subcommand>')
+shows its usage, an example and its flags; 'licensed brands --help' lists
+the actions of a group. List and get commands print JSON, or a table with
+--output table.
 
 serve holds a lock on an SQLite data dir (<data dir>/serve.lock): a second
 serve on it exits 1 naming the first. LICENSED_ISSUER (--issuer) defaults to
@@ -47,8 +56,7 @@ http://localhost:<port> on a loopback address and is required on any other.
 Every subcommand takes the store configuration of serve (--data-dir,
 --database-url, --master-key, --master-key-old, --db-timeout, or their
 LICENSED_* variables), applies pending migrations, and prints JSON on stdout
-('keys master-id' alone touches no store). 'licensed <subcommand> -h' lists
-flags.
+('keys master-id' and 'version' touch no store).
 
 The master key (LICENSED_MASTER_KEY, or data/master.key on the embedded
 default) seals the signing keys and license keys: back it up apart from the
