@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -271,7 +272,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	body, etag := s.keys.JWKS()
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	// The revocation warning quotes the same max-age (issuer.JWKSMaxAge).
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(issuer.JWKSMaxAge.Seconds())))
 	w.Header().Set("ETag", etag)
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, etag) {
 		w.WriteHeader(http.StatusNotModified)
