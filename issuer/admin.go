@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/store"
 )
 
@@ -164,26 +163,6 @@ func (in APIKeyInput) check() ([]string, error) {
 	return scopes, f.err()
 }
 
-// RevokeAPIKey revokes a key at once.
-func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, o Origin, id string) error {
-	if err := p.require(ScopeAdmin); err != nil {
-		return err
-	}
-	if !validID(id) {
-		return errNotFound
-	}
-	return s.store.InTx(ctx, func(tx store.Tx) error {
-		k, err := tx.APIKeyByID(ctx, id)
-		if err != nil {
-			return notFoundAs(err, errNotFound)
-		}
-		if err := tx.RevokeAPIKey(ctx, id, s.now().UTC()); err != nil {
-			return notFoundAs(err, errNotFound)
-		}
-		return s.audit(ctx, tx, adminEvent(p, ActionAPIKeyRevoked, deref(k.BrandID)), o, map[string]any{"brand_id": k.BrandID, "api_key_id": id})
-	})
-}
-
 func randomToken(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -236,21 +215,4 @@ func (s *Service) touch(ctx context.Context, k store.APIKey) {
 		return
 	}
 	_ = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchAPIKey(ctx, k.ID, now.UTC()) })
-}
-
-// SigningKeys lists the signing keys (admin).
-func (s *Service) SigningKeys(ctx context.Context, p Principal) ([]keys.KeyInfo, error) {
-	if err := p.require(ScopeAdmin); err != nil {
-		return nil, err
-	}
-	return s.keys.List(ctx)
-}
-
-// RotateSigningKey publishes a new signing key that starts signing after
-// the publish delay (admin).
-func (s *Service) RotateSigningKey(ctx context.Context, p Principal) (keys.KeyInfo, error) {
-	if err := p.require(ScopeAdmin); err != nil {
-		return keys.KeyInfo{}, err
-	}
-	return s.keys.Rotate(ctx)
 }

@@ -27,7 +27,7 @@ const (
 func WebhookEvents() []string {
 	return []string{
 		ActionProvisioned, ActionActivated, ActionDeactivated, ActionRenewed, ActionSuspended, ActionResumed,
-		ActionCancelled, ActionUpdated, ActionActivationExpired, ActionProductCreated, ActionProductUpdated,
+		ActionCancelled, ActionUpdated, ActionActivationExpired, ActionBrandUpdated, ActionProductCreated, ActionProductUpdated,
 		ActionAPIKeyCreated, ActionAPIKeyRevoked, ActionWebhookCreated, ActionWebhookDeleted,
 	}
 }

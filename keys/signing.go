@@ -260,9 +260,12 @@ func (m *Manager) open(k store.SigningKey) (*activeKey, error) {
 }
 
 // published: next and active keys always; a retired key until every token it
-// can have signed has expired.
+// can have signed has expired; a revoked key never.
 func (m *Manager) published(k store.SigningKey, maxTTL time.Duration) bool {
-	if k.State != store.KeyRetired {
+	switch k.State {
+	case store.KeyRevoked:
+		return false
+	case store.KeyNext, store.KeyActive:
 		return true
 	}
 	return k.RetiredAt != nil && m.now().Before(k.RetiredAt.Add(maxTTL+m.retireGrace))
@@ -303,6 +306,7 @@ type KeyInfo struct {
 	CreatedAt   time.Time      `json:"created_at"`
 	ActivatedAt *time.Time     `json:"activated_at"`
 	RetiredAt   *time.Time     `json:"retired_at"`
+	RevokedAt   *time.Time     `json:"revoked_at"`
 }
 
 // List describes every signing key, oldest first.
@@ -327,6 +331,7 @@ func (m *Manager) info(k store.SigningKey, maxTTL time.Duration) KeyInfo {
 	return KeyInfo{
 		KID: k.KID, State: k.State, Published: m.published(k, maxTTL),
 		CreatedAt: seconds(k.CreatedAt), ActivatedAt: secondsPtr(k.ActivatedAt), RetiredAt: secondsPtr(k.RetiredAt),
+		RevokedAt: secondsPtr(k.RevokedAt),
 	}
 }
 

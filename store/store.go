@@ -39,6 +39,9 @@ type Store interface {
 type Queries interface {
 	BrandByID(ctx context.Context, id string) (Brand, error)
 	BrandBySlug(ctx context.Context, slug string) (Brand, error)
+	// Brands lists every brand in id order (creation order), one page at a
+	// time: an operator's read, across brands by design.
+	Brands(ctx context.Context, f BrandFilter) ([]Brand, error)
 	ProductBySlug(ctx context.Context, brandID, slug string) (Product, error)
 	// ProductByID is a product of the brand; another brand's is ErrNotFound.
 	ProductByID(ctx context.Context, brandID, id string) (Product, error)
@@ -55,6 +58,9 @@ type Queries interface {
 
 	APIKeyByID(ctx context.Context, id string) (APIKey, error)
 	APIKeyByPrefix(ctx context.Context, prefix string) (APIKey, error)
+	// APIKeys lists API keys in id order, one page at a time: of one brand,
+	// of the platform, or of everyone only when the filter says so.
+	APIKeys(ctx context.Context, f APIKeyFilter) ([]APIKey, error)
 
 	CustomerByEmail(ctx context.Context, email string) (Customer, error)
 	// LicenseKeyByHash finds a key by its lookup hash; its BrandID is the
@@ -130,6 +136,9 @@ type Tx interface {
 	Queries
 
 	CreateBrand(ctx context.Context, b Brand) error
+	// UpdateBrand writes the name of brand b.ID; ErrNotFound when there is
+	// none.
+	UpdateBrand(ctx context.Context, b Brand) error
 	CreateProduct(ctx context.Context, p Product) error
 	// UpdateProduct writes name, default seats, token TTL and policy of a
 	// product of p.BrandID; ErrNotFound when there is none.
@@ -218,8 +227,8 @@ type Tx interface {
 	// state of k and that state admits only one key (next, active).
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	// SetSigningKeyState moves kid from state from to state to, stamping
-	// activated_at or retired_at with at; ErrConflict when kid is not in
-	// state from (someone else moved it first).
+	// activated_at, retired_at or revoked_at with at; ErrConflict when kid
+	// is not in state from (someone else moved it first).
 	SetSigningKeyState(ctx context.Context, kid string, from, to KeyState, at time.Time) error
 
 	// ReSeal replaces a sealed value with ciphertext (and, for a license
@@ -261,6 +270,23 @@ type Policy struct {
 	// ActivationTTL releases an activation not seen for that long; 0:
 	// never. Stored in whole seconds.
 	ActivationTTL time.Duration
+}
+
+// BrandFilter selects one page of brands.
+type BrandFilter struct {
+	AfterID string // cursor: ids greater than this
+	Limit   int    // 0: no limit
+}
+
+// APIKeyFilter selects one page of API keys: of BrandID, or of the
+// platform (Platform), or of everyone (All). A filter saying none of these
+// is refused, so that a forgotten brand id never lists every key.
+type APIKeyFilter struct {
+	BrandID  string
+	Platform bool
+	All      bool
+	AfterID  string // cursor: ids greater than this
+	Limit    int    // 0: no limit
 }
 
 // ProductFilter selects one page of a brand's products.
@@ -441,6 +467,9 @@ const (
 	// KeyRetired signs nothing; it stays published until the tokens it
 	// signed have expired.
 	KeyRetired KeyState = "retired"
+	// KeyRevoked signs nothing and is never published again: an operator
+	// withdrew it (it leaked), and tokens it signed stop verifying.
+	KeyRevoked KeyState = "revoked"
 )
 
 // SigningKey is an Ed25519 key pair; the private half is encrypted.
@@ -452,6 +481,7 @@ type SigningKey struct {
 	CreatedAt            time.Time
 	ActivatedAt          *time.Time
 	RetiredAt            *time.Time
+	RevokedAt            *time.Time
 }
 
 // SealedKind names a column whose values are sealed under the master key.

@@ -24,7 +24,9 @@ const usage = `licensed — a license service for brands and their products
 Usage:
   licensed serve
   licensed migrate
+  licensed version
   licensed brands create --slug rankmath --name "Rank Math"
+  licensed brands list | get --slug rankmath | update --slug rankmath --name "Rank Math SEO"
   licensed products create --brand rankmath --slug rankmath-pro --name "Rank Math Pro" [--seats 1] [--token-ttl 168h]
       [--free-instances 'localhost,*.test,staging.*'] [--max-free-activations 3] [--grace-days 0] [--activation-ttl 0]
   licensed products list --brand rankmath
@@ -32,13 +34,20 @@ Usage:
   licensed products update --brand rankmath --slug rankmath-pro [--name ...] [any setting of create]
   licensed api-keys create --brand rankmath --name backend --scopes licenses:read,licenses:write
   licensed api-keys create --platform --name ops --scopes admin,licenses:read:all
-  licensed api-keys revoke --id <api key id>
+  licensed api-keys list [--brand rankmath]
+  licensed api-keys get (--id <id> | --prefix lk_<prefix>)
+  licensed api-keys revoke (--id <id> | --prefix lk_<prefix>)
   licensed keys list
   licensed keys rotate
+  licensed keys revoke --kid <kid>
   licensed keys master-id
   licensed keys new-master
   licensed keys rotate-master [--batch 100] [--limit 0]
-  licensed version
+
+'licensed <subcommand> --help' (or -h, or 'licensed help <subcommand>')
+shows its usage, an example and its flags; 'licensed brands --help' lists
+the actions of a group. List and get commands print JSON, or a table with
+--output table.
 
 serve holds a lock on an SQLite data dir (<data dir>/serve.lock): a second
 serve on it exits 1 naming the first. LICENSED_ISSUER (--issuer) defaults to
@@ -47,8 +56,7 @@ http://localhost:<port> on a loopback address and is required on any other.
 Every subcommand takes the store configuration of serve (--data-dir,
 --database-url, --master-key, --master-key-old, --db-timeout, or their
 LICENSED_* variables), applies pending migrations, and prints JSON on stdout
-('keys master-id' alone touches no store). 'licensed <subcommand> -h' lists
-flags.
+('keys master-id' and 'version' touch no store).
 
 The master key (LICENSED_MASTER_KEY, or data/master.key on the embedded
 default) seals the signing keys and license keys: back it up apart from the
@@ -74,49 +82,33 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "brands", "products", "api-keys", "keys":
 		return m.admin(ctx, cmd, rest)
 	case "version", "--version":
-		return m.print(buildVersion(), nil)
-	case "help", "-h", "--help":
-		fmt.Fprint(m.Stdout, usage)
-		return nil
+		return m.run(ctx, "version", rest, nil, func(context.Context) error { return m.print(buildVersion(), nil) })
+	case "help", "-h", "--help", "-help":
+		return m.help(ctx, rest)
 	}
 	return usagef("unknown subcommand %q", cmd)
 }
 
 func (m *Main) admin(ctx context.Context, group string, args []string) error {
 	if len(args) == 0 {
-		return usagef("%s: which action? (see 'licensed help')", group)
+		return usagef("%s: which action? (see 'licensed %s --help')", group, group)
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
+		printGroupHelp(m.Stdout, group)
+		return nil
 	}
 	name := group + " " + args[0]
-	switch name {
-	case "brands create":
-		var in issuer.BrandInput
-		return m.run(ctx, name, args[1:], func(fs *flag.FlagSet) {
-			fs.StringVar(&in.Slug, "slug", "", "brand slug, e.g. rankmath")
-			fs.StringVar(&in.Name, "name", "", "display name")
-		}, func(ctx context.Context) error {
-			return m.print(m.service.CreateBrand(ctx, issuer.AdminActor, cliOrigin(), in))
-		})
-	case "products create", "products list", "products get", "products update":
+	switch group {
+	case "brands":
+		return m.brands(ctx, name, args[1:])
+	case "products":
 		return m.products(ctx, name, args[1:])
-	case "api-keys create":
-		return m.createAPIKey(ctx, name, args[1:])
-	case "api-keys revoke":
-		var id string
-		return m.run(ctx, name, args[1:], func(fs *flag.FlagSet) {
-			fs.StringVar(&id, "id", "", "id of the API key")
-		}, func(ctx context.Context) error {
-			if err := m.service.RevokeAPIKey(ctx, issuer.AdminActor, cliOrigin(), id); err != nil {
-				return err
-			}
-			return m.print(map[string]any{"id": id, "revoked": true}, nil)
-		})
-	case "keys list":
-		return m.run(ctx, name, args[1:], nil, func(ctx context.Context) error {
-			if err := m.keys.Sync(ctx); err != nil {
-				return err
-			}
-			return m.print(m.keys.List(ctx))
-		})
+	case "api-keys":
+		return m.apiKeys(ctx, name, args[1:])
+	}
+	switch name {
+	case "keys list", "keys revoke":
+		return m.signingKeys(ctx, name, args[1:])
 	case "keys master-id":
 		return m.run(ctx, name, args[1:], nil, m.masterID)
 	case "keys new-master":
@@ -133,7 +125,7 @@ func (m *Main) admin(ctx context.Context, group string, args []string) error {
 			return m.print(m.keys.Rotate(ctx))
 		})
 	}
-	return usagef("unknown subcommand %q", name)
+	return usagef("unknown subcommand %q (see 'licensed %s --help')", name, group)
 }
 
 func (m *Main) createAPIKey(ctx context.Context, name string, args []string) error {
@@ -187,8 +179,12 @@ func (m *Main) ParseFlags(name string, args []string, own func(*flag.FlagSet)) e
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(m.Stdout)
-			fs.PrintDefaults()
+			if d, ok := findDoc(name); ok {
+				printCmdHelp(m.Stdout, d, own)
+			} else {
+				fs.SetOutput(m.Stdout)
+				fs.PrintDefaults()
+			}
 		}
 		return err
 	}
@@ -209,7 +205,7 @@ func (m *Main) run(ctx context.Context, name string, args []string, own func(*fl
 		return usagef("%s: %v", name, err)
 	}
 	switch name {
-	case "serve", "keys master-id":
+	case "serve", "keys master-id", "version":
 	case "migrate":
 		defer m.closeStore()
 	default:

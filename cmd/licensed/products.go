@@ -16,8 +16,14 @@ import (
 // Settings not given on update are left as they are; on create they take
 // their defaults.
 func (m *Main) products(ctx context.Context, name string, args []string) error {
+	switch name {
+	case "products create", "products list", "products get", "products update":
+	default:
+		return usagef("unknown subcommand %q (see 'licensed products --help')", name)
+	}
 	var brand, slug string
 	var set productFlags
+	var out outputFlag
 	own := func(fs *flag.FlagSet) {
 		fs.StringVar(&brand, "brand", "", "slug of the brand")
 		if name != "products list" {
@@ -25,6 +31,8 @@ func (m *Main) products(ctx context.Context, name string, args []string) error {
 		}
 		if name == "products create" || name == "products update" {
 			set.bind(fs, name == "products create")
+		} else {
+			bindOutput(fs, &out)
 		}
 	}
 	return m.run(ctx, name, args, own, func(ctx context.Context) error {
@@ -45,27 +53,13 @@ func (m *Main) products(ctx context.Context, name string, args []string) error {
 			}
 			return m.print(m.service.UpdateProduct(ctx, issuer.AdminActor, cliOrigin(), brand, slug, in))
 		case "products get":
-			return m.print(m.service.GetProduct(ctx, issuer.AdminActor, brand, slug))
+			return m.printAs(out, productColumns(false))(m.service.GetProduct(ctx, issuer.AdminActor, brand, slug))
 		}
-		return m.print(m.allProducts(ctx, brand))
+		list, err := allPages(func(in issuer.PageInput) (issuer.Page[issuer.Product], error) {
+			return m.service.Products(ctx, issuer.AdminActor, brand, in)
+		})
+		return m.printAs(out, productColumns(true))(list, err)
 	})
-}
-
-// allProducts pages through a brand's products.
-func (m *Main) allProducts(ctx context.Context, brand string) ([]issuer.Product, error) {
-	out := []issuer.Product{}
-	in := issuer.PageInput{}
-	for {
-		page, err := m.service.Products(ctx, issuer.AdminActor, brand, in)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page.Data...)
-		if page.NextCursor == nil {
-			return out, nil
-		}
-		in.Cursor = *page.NextCursor
-	}
 }
 
 // productFlags are the settings flags of create and update, each knowing

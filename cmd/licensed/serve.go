@@ -37,7 +37,7 @@ import (
 // license treats as gone at once: this only brings the counts and lists
 // up to date).
 const (
-	keySyncEvery         = 30 * time.Second
+	keySyncEvery         = issuer.KeySyncEvery
 	sweepEvery           = time.Hour
 	activationSweepEvery = 30 * time.Second
 )

@@ -135,6 +135,7 @@ func baseBodies(fx strictFixture) map[string][][]member {
 		},
 		"ActivationsRequest": {{{"license_key", q(fx.licenseKey)}, {"product", q("rankmath/rankmath-pro")}}},
 		"BrandRequest":       {{{"slug", q("newbrand")}, {"name", q("New Brand")}}},
+		"BrandPatchRequest":  {{{"name", q("Renamed Brand")}}},
 		"ProductRequest": {{{"slug", q("newprod")}, {"name", q("New")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},
 			{"free_instances", `["*.test"]`}, {"max_free_activations", "2"}, {"grace_days", "7"}, {"activation_ttl_seconds", "600"}}},
 		"ProductPatchRequest": {{{"name", q("Renamed")}, {"default_seats", "2"}, {"token_ttl_seconds", "3600"},

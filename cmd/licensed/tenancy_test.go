@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -120,5 +122,67 @@ func TestCrossTenant(t *testing.T) {
 		expect(t, s.call(t, "DELETE", "/v1/webhooks/"+rmHook, rm.writeKey, nil), http.StatusForbidden, "forbidden")
 		// Admin endpoints are not for brand keys.
 		expect(t, s.call(t, "POST", "/v1/brands", rm.writeKey, map[string]any{"slug": "evil", "name": "Evil"}), http.StatusForbidden, "forbidden")
+		// Admin endpoints are not for brand keys, nor for platform keys
+		// without the admin scope: every one of them is 403 and changes
+		// nothing. An admin key is operator-wide: it sees every brand.
+		admin := mustCLI(t, env, "api-keys", "create", "--platform", "--name", "root", "--scopes", "admin")["key"].(string)
+		rmKeyID := prefixOf(rm.writeKey)
+		kid := s.call(t, "GET", "/v1/signing-keys", admin, nil).get("data").([]any)[0].(map[string]any)["kid"].(string)
+		// last_used_at moves when a refused call authenticates a key (at
+		// most once a minute): not a change the refusal made.
+		lastUsed := regexp.MustCompile(`"last_used_at":\s*("[^"]*"|null)`)
+		snapshot := func() [][]byte {
+			var out [][]byte
+			for _, p := range []string{"/v1/brands", "/v1/brands/rankmath/products", "/v1/brands/wprocket/products", "/v1/api-keys", "/v1/signing-keys"} {
+				r := s.call(t, "GET", p, admin, nil)
+				expect(t, r, http.StatusOK, "")
+				out = append(out, lastUsed.ReplaceAll(r.raw, nil))
+			}
+			return out
+		}
+		adminBefore := snapshot()
+		if brands := s.call(t, "GET", "/v1/brands", admin, nil); len(brands.get("data").([]any)) != 2 {
+			t.Fatalf("an admin key lists every brand: %s", brands.raw)
+		}
+		adminCalls := []struct{ method, path, body string }{
+			{"POST", "/v1/brands", `{"slug":"evil","name":"Evil"}`},
+			{"GET", "/v1/brands", ""},
+			{"GET", "/v1/brands/rankmath", ""},
+			{"PATCH", "/v1/brands/rankmath", `{"name":"Evil"}`},
+			{"GET", "/v1/brands/rankmath/products", ""},
+			{"POST", "/v1/brands/rankmath/products", `{"slug":"evil","name":"Evil"}`},
+			{"GET", "/v1/brands/rankmath/products/rankmath-pro", ""},
+			{"PATCH", "/v1/brands/rankmath/products/rankmath-pro", `{"default_seats":99}`},
+			{"POST", "/v1/api-keys", `{"brand":"rankmath","name":"evil","scopes":["licenses:read"]}`},
+			{"GET", "/v1/api-keys", ""},
+			{"GET", "/v1/api-keys?brand=rankmath", ""},
+			{"GET", "/v1/api-keys/" + rmKeyID, ""},
+			{"DELETE", "/v1/api-keys/" + rmKeyID, ""},
+			{"GET", "/v1/signing-keys", ""},
+			{"POST", "/v1/signing-keys/rotate", ""},
+			{"POST", "/v1/signing-keys/" + kid + "/revoke", ""},
+		}
+		for _, c := range adminCalls {
+			var body any
+			if c.body != "" {
+				body = c.body
+			}
+			for who, key := range map[string]string{"own brand key": rm.writeKey, "other brand key": wr.writeKey, "platform key without admin": platform} {
+				if r := s.call(t, c.method, c.path, key, body); r.status != http.StatusForbidden || r.str("code") != "forbidden" {
+					t.Errorf("%s %s with the %s: %d %s, want 403 forbidden", c.method, c.path, who, r.status, r.raw)
+				}
+			}
+		}
+		for i, after := range snapshot() {
+			if !bytes.Equal(adminBefore[i], after) {
+				t.Fatalf("a refused admin call changed something:\n%s\n%s", adminBefore[i], after)
+			}
+		}
 	})
+}
+
+// prefixOf is the lk_<prefix> part of an API key: what names it in the
+// admin API.
+func prefixOf(key string) string {
+	return key[:strings.LastIndex(key, "_")]
 }

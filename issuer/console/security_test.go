@@ -281,7 +281,7 @@ func TestRevokedKeyEndsSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.RevokeAPIKey(context.Background(), issuer.AdminActor, issuer.Origin{}, p.KeyID); err != nil {
+		if _, err := f.svc.RevokeAPIKey(context.Background(), issuer.AdminActor, issuer.Origin{}, p.KeyID); err != nil {
 			t.Fatal(err)
 		}
 		kept := c.cookie

@@ -270,24 +270,3 @@ func created(w http.ResponseWriter, v any, err error) error {
 	writeJSON(w, http.StatusCreated, v)
 	return nil
 }
-
-func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
-	if err := s.svc.RevokeAPIKey(r.Context(), p, origin(r), ps.ByName("id")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) signingKeys(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
-	list, err := s.svc.SigningKeys(r.Context(), p)
-	return render(w, map[string]any{"data": list, "next_cursor": nil}, err)
-}
-
-func (s *Server) rotateSigningKey(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
-	if err := decode(w, r, &struct{}{}, true); err != nil {
-		return err
-	}
-	k, err := s.svc.RotateSigningKey(r.Context(), p)
-	return created(w, k, err)
-}

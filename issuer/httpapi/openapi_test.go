@@ -298,14 +298,14 @@ func TestOpenAPIRoutesMatchRouter(t *testing.T) {
 	// own lookup, parameters filled in.
 	rt := testServer().routes()
 	for _, d := range doc {
-		concrete := strings.NewReplacer("{id}", "0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c01", "{activation_id}", "0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c02", "{slug}", "rankmath").Replace(d.path)
+		concrete := strings.NewReplacer("{id}", "0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c01", "{activation_id}", "0193a1c2-7e4b-7c3d-9f10-2b5e8a6d4c02", "{slug}", "rankmath", "{kid}", "6TyqIdVnlu23a2zaJ-980Ke1OePozcfnRGSNJdah-kw").Replace(d.path)
 		if h, _, _ := rt.Lookup(d.method, concrete); h == nil {
 			t.Errorf("%s (%s) reaches no handler", d, concrete)
 		}
 	}
 	// The comparison itself must notice a route on either side alone.
 	extraRoute := append(slices.Clone(router), route{"DELETE", "/v1/brands/:slug"})
-	extraOp := append(slices.Clone(doc), route{"GET", "/v1/brands"})
+	extraOp := append(slices.Clone(doc), route{"GET", "/v1/nowhere"})
 	renamed := slices.Clone(doc)
 	for i := range renamed {
 		renamed[i].path = strings.ReplaceAll(renamed[i].path, "{activation_id}", "{aid}")
@@ -558,7 +558,8 @@ var goViews = map[string]any{
 	"ValidateRequest": issuer.ValidateInput{}, "DeactivateRequest": issuer.DeactivateInput{}, "BrandRequest": issuer.BrandInput{},
 	"ProductRequest": issuer.ProductInput{}, "APIKeyRequest": issuer.APIKeyInput{}, "EmptyRequest": struct{}{},
 	"ProductPatchRequest": issuer.ProductPatchInput{}, "OfflineActivationRequest": issuer.OfflineActivationInput{},
-	"OfflineActivation":  issuer.OfflineActivation{},
+	"OfflineActivation": issuer.OfflineActivation{},
+	"BrandPatchRequest": issuer.BrandPatchInput{}, "APIKey": issuer.APIKey{}, "RevokedSigningKey": issuer.RevokedSigningKey{},
 	"ActivationsRequest": issuer.ActivationsInput{}, "ActivationList": issuer.ActivationList{},
 	"WebhookRequest": issuer.WebhookInput{}, "WebhookEndpoint": issuer.WebhookEndpoint{},
 	"WebhookDelivery": issuer.WebhookDelivery{}, "WebhookPayload": issuer.WebhookPayload{},

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -186,14 +187,22 @@ func (s *Server) routes() *httprouter.Router {
 	get("/v1/audit-events", s.brand(s.auditEvents))
 
 	h(http.MethodPost, "/v1/brands", s.brand(s.createBrand))
+	get("/v1/brands", s.brand(s.listBrands))
+	get("/v1/brands/:slug", s.brand(s.getBrand))
+	h(http.MethodPatch, "/v1/brands/:slug", s.brand(s.updateBrand))
 	h(http.MethodPost, "/v1/brands/:slug/products", s.brand(s.createProduct))
 	get("/v1/brands/:slug/products", s.brand(s.listProducts))
 	get("/v1/brands/:slug/products/:product", s.brand(s.getProduct))
 	h(http.MethodPatch, "/v1/brands/:slug/products/:product", s.brand(s.updateProduct))
 	h(http.MethodPost, "/v1/api-keys", s.brand(s.createAPIKey))
+	get("/v1/api-keys", s.brand(s.listAPIKeys))
+	get("/v1/api-keys/:id", s.brand(s.getAPIKey))
 	h(http.MethodDelete, "/v1/api-keys/:id", s.brand(s.revokeAPIKey))
 	get("/v1/signing-keys", s.brand(s.signingKeys))
-	h(http.MethodPost, "/v1/signing-keys/rotate", s.brand(s.rotateSigningKey))
+	// httprouter cannot hold /v1/signing-keys/rotate beside
+	// /v1/signing-keys/:kid/revoke, so POST on :kid dispatches rotate.
+	h(http.MethodPost, "/v1/signing-keys/:kid", s.brand(s.rotateOrNotFound))
+	h(http.MethodPost, "/v1/signing-keys/:kid/:action", s.brand(s.revokeSigningKey))
 
 	h(http.MethodPost, "/v1/webhooks", s.brand(s.createWebhook))
 	get("/v1/webhooks", s.brand(s.listWebhooks))
@@ -300,7 +309,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	body, etag := s.keys.JWKS()
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	// The revocation warning quotes the same max-age (issuer.JWKSMaxAge).
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(issuer.JWKSMaxAge.Seconds())))
 	w.Header().Set("ETag", etag)
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatch(match, etag) {
 		w.WriteHeader(http.StatusNotModified)

@@ -19,6 +19,10 @@ func (r queries) BrandBySlug(ctx context.Context, slug string) (store.Brand, err
 	return call(ctx, r, func(ctx context.Context) (store.Brand, error) { return r.q.BrandBySlug(ctx, slug) })
 }
 
+func (r queries) Brands(ctx context.Context, f store.BrandFilter) ([]store.Brand, error) {
+	return call(ctx, r, func(ctx context.Context) ([]store.Brand, error) { return r.q.Brands(ctx, f) })
+}
+
 func (r queries) ProductBySlug(ctx context.Context, brandID, slug string) (store.Product, error) {
 	return call(ctx, r, func(ctx context.Context) (store.Product, error) { return r.q.ProductBySlug(ctx, brandID, slug) })
 }
@@ -33,6 +37,10 @@ func (r queries) APIKeyByID(ctx context.Context, id string) (store.APIKey, error
 
 func (r queries) APIKeyByPrefix(ctx context.Context, prefix string) (store.APIKey, error) {
 	return call(ctx, r, func(ctx context.Context) (store.APIKey, error) { return r.q.APIKeyByPrefix(ctx, prefix) })
+}
+
+func (r queries) APIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.APIKey, error) {
+	return call(ctx, r, func(ctx context.Context) ([]store.APIKey, error) { return r.q.APIKeys(ctx, f) })
 }
 
 func (r queries) CustomerByEmail(ctx context.Context, email string) (store.Customer, error) {
@@ -119,6 +127,10 @@ func (t *boundTx) CreateBrand(ctx context.Context, b store.Brand) error {
 
 func (t *boundTx) CreateProduct(ctx context.Context, p store.Product) error {
 	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.CreateProduct(ctx, p) })
+}
+
+func (t *boundTx) UpdateBrand(ctx context.Context, b store.Brand) error {
+	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.UpdateBrand(ctx, b) })
 }
 
 func (t *boundTx) CreateAPIKey(ctx context.Context, k store.APIKey) error {

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/licensedhq/licensed/store"
@@ -19,6 +20,19 @@ func (r queries) BrandByID(ctx context.Context, id string) (store.Brand, error) 
 
 func (r queries) BrandBySlug(ctx context.Context, slug string) (store.Brand, error) {
 	return get(ctx, r, "brand by slug", brandFields, "SELECT "+brandCols+" FROM brands WHERE slug = $1", slug)
+}
+
+func (r queries) Brands(ctx context.Context, f store.BrandFilter) ([]store.Brand, error) {
+	var w where
+	if f.AfterID != "" {
+		w.and("id > ?", f.AfterID)
+	}
+	q := "SELECT " + brandCols + " FROM brands" + w.String() + " ORDER BY id" + w.limit(f.Limit)
+	return list(ctx, r, "brands", brandFields, q, w.args...)
+}
+
+func (t *tx) UpdateBrand(ctx context.Context, b store.Brand) error {
+	return t.change(ctx, "update brand", store.ErrNotFound, "UPDATE brands SET name = $1 WHERE id = $2", b.Name, b.ID)
 }
 
 func (t *tx) CreateBrand(ctx context.Context, b store.Brand) error {
@@ -104,6 +118,23 @@ func (r queries) APIKeyByID(ctx context.Context, id string) (store.APIKey, error
 
 func (r queries) APIKeyByPrefix(ctx context.Context, prefix string) (store.APIKey, error) {
 	return get(ctx, r, "api key by prefix", apiKeyFields, "SELECT "+apiKeyCols+" FROM api_keys WHERE prefix = $1", prefix)
+}
+
+func (r queries) APIKeys(ctx context.Context, f store.APIKeyFilter) ([]store.APIKey, error) {
+	var w where
+	switch {
+	case f.BrandID != "":
+		w.and("brand_id = ?", f.BrandID)
+	case f.Platform:
+		w.and("brand_id IS NULL")
+	case !f.All:
+		return nil, fmt.Errorf("api keys: %w", errNoBrand)
+	}
+	if f.AfterID != "" {
+		w.and("id > ?", f.AfterID)
+	}
+	q := "SELECT " + apiKeyCols + " FROM api_keys" + w.String() + " ORDER BY id" + w.limit(f.Limit)
+	return list(ctx, r, "api keys", apiKeyFields, q, w.args...)
 }
 
 func (t *tx) CreateAPIKey(ctx context.Context, k store.APIKey) error {

@@ -77,6 +77,9 @@ var cases = []testCase{
 	{"WebhookOutbox", testWebhookOutbox},
 	{"WebhookClaims", testWebhookClaims},
 	{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
+	{"BrandList", testBrandList},
+	{"APIKeyList", testAPIKeyList},
+	{"SigningKeyRevoke", testSigningKeyRevoke},
 }
 
 // fixture makes the rows a case needs; every helper fails the test on error.
