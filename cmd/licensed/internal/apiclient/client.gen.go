@@ -366,7 +366,7 @@ func (e ValidationCode) Valid() bool {
 	}
 }
 
-// APIKeyRequest A new API key. The `admin` scope is for platform keys only.
+// APIKeyRequest A new API key. The `admin` scope is for platform keys only: with `brand`, `scopes` must not contain `admin` (422).
 type APIKeyRequest struct {
 	// Brand The brand's slug; absent or `null`: a platform key.
 	Brand  *string `json:"brand,omitempty"`
@@ -549,31 +549,31 @@ type EmptyRequest = map[string]interface{}
 // Examples: ["pro"]
 type Entitlements = []string
 
-// ErrorCode Stable, machine-readable error code. Each code always answers with the same HTTP status:
+// ErrorCode Stable, machine-readable error code. Each code always answers with the same HTTP status and `title` (given here), and `type` `urn:licensed:error:<code>`:
 //
-// - `unauthorized` (401): No API key, or one that is unknown, malformed or revoked.
-// - `forbidden` (403): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
-// - `not_found` (404): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
-// - `license_not_found` (404): Product API: unknown license key, or no license for that product under it.
-// - `activation_not_found` (404): Product API: the instance holds no live seat.
-// - `license_suspended` (403): The license is suspended.
-// - `license_cancelled` (403): The license is cancelled.
-// - `license_expired` (403): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
-// - `seat_limit_reached` (409): Every seat is taken; carries seats and seats_used.
-// - `free_limit_reached` (409): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
-// - `invalid_transition` (409): The lifecycle action does not apply to the license's status.
-// - `seats_below_usage` (409): PATCH would set seats below the seats in use; carries seats and seats_used.
-// - `license_exists` (409): The customer already holds a license for this product under this key; carries license_id.
-// - `idempotency_conflict` (409): The Idempotency-Key was used with another body, or its first request is still in progress.
-// - `conflict` (409): A slug that already exists (admin API); carries errors naming the field.
-// - `validation_failed` (422): Field-level validation failures, listed in errors.
-// - `invalid_json` (400): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
-// - `unsupported_media_type` (415): A body sent without Content-Type: application/json.
-// - `method_not_allowed` (405): The path exists but not with this method; see the Allow header.
-// - `payload_too_large` (413): The body exceeds 64 KiB.
-// - `rate_limited` (429): A rate limit was exceeded; see Retry-After.
-// - `unavailable` (503): The store (or Redis) does not answer; see Retry-After.
-// - `internal` (500): An unexpected error, logged under the request_id.
+// - `unauthorized` (401, "Unauthorized"): No API key, or one that is unknown, malformed or revoked.
+// - `forbidden` (403, "Forbidden"): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
+// - `not_found` (404, "Not found"): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
+// - `license_not_found` (404, "License not found"): Product API: unknown license key, or no license for that product under it.
+// - `activation_not_found` (404, "Activation not found"): Product API: the instance holds no live seat.
+// - `license_suspended` (403, "License suspended"): The license is suspended.
+// - `license_cancelled` (403, "License cancelled"): The license is cancelled.
+// - `license_expired` (403, "License expired"): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
+// - `seat_limit_reached` (409, "Seat limit reached"): Every seat is taken; carries seats and seats_used.
+// - `free_limit_reached` (409, "Free activation limit reached"): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
+// - `invalid_transition` (409, "Invalid transition"): The lifecycle action does not apply to the license's status.
+// - `seats_below_usage` (409, "Seats below usage"): PATCH would set seats below the seats in use; carries seats and seats_used.
+// - `license_exists` (409, "License exists"): The customer already holds a license for this product under this key; carries license_id.
+// - `idempotency_conflict` (409, "Idempotency conflict"): The Idempotency-Key was used with another body, or its first request is still in progress.
+// - `conflict` (409, "Conflict"): A slug that already exists (admin API); carries errors naming the field.
+// - `validation_failed` (422, "Validation failed"): Field-level validation failures, listed in errors.
+// - `invalid_json` (400, "Invalid JSON"): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
+// - `unsupported_media_type` (415, "Unsupported media type"): A body sent without Content-Type: application/json.
+// - `method_not_allowed` (405, "Method not allowed"): The path exists but not with this method; see the Allow header.
+// - `payload_too_large` (413, "Payload too large"): The body exceeds 64 KiB.
+// - `rate_limited` (429, "Rate limited"): A rate limit was exceeded; see Retry-After.
+// - `unavailable` (503, "Service unavailable"): The store (or Redis) does not answer; see Retry-After.
+// - `internal` (500, "Internal error"): An unexpected error, logged under the request_id.
 type ErrorCode string
 
 // FieldError One field-level validation failure.
@@ -716,33 +716,33 @@ type PatchRequest struct {
 	Seats *Seats `json:"seats,omitempty"`
 }
 
-// Problem An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Problem An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Problem struct {
-	// Code Stable, machine-readable error code. Each code always answers with the same HTTP status:
+	// Code Stable, machine-readable error code. Each code always answers with the same HTTP status and `title` (given here), and `type` `urn:licensed:error:<code>`:
 	//
-	// - `unauthorized` (401): No API key, or one that is unknown, malformed or revoked.
-	// - `forbidden` (403): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
-	// - `not_found` (404): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
-	// - `license_not_found` (404): Product API: unknown license key, or no license for that product under it.
-	// - `activation_not_found` (404): Product API: the instance holds no live seat.
-	// - `license_suspended` (403): The license is suspended.
-	// - `license_cancelled` (403): The license is cancelled.
-	// - `license_expired` (403): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
-	// - `seat_limit_reached` (409): Every seat is taken; carries seats and seats_used.
-	// - `free_limit_reached` (409): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
-	// - `invalid_transition` (409): The lifecycle action does not apply to the license's status.
-	// - `seats_below_usage` (409): PATCH would set seats below the seats in use; carries seats and seats_used.
-	// - `license_exists` (409): The customer already holds a license for this product under this key; carries license_id.
-	// - `idempotency_conflict` (409): The Idempotency-Key was used with another body, or its first request is still in progress.
-	// - `conflict` (409): A slug that already exists (admin API); carries errors naming the field.
-	// - `validation_failed` (422): Field-level validation failures, listed in errors.
-	// - `invalid_json` (400): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
-	// - `unsupported_media_type` (415): A body sent without Content-Type: application/json.
-	// - `method_not_allowed` (405): The path exists but not with this method; see the Allow header.
-	// - `payload_too_large` (413): The body exceeds 64 KiB.
-	// - `rate_limited` (429): A rate limit was exceeded; see Retry-After.
-	// - `unavailable` (503): The store (or Redis) does not answer; see Retry-After.
-	// - `internal` (500): An unexpected error, logged under the request_id.
+	// - `unauthorized` (401, "Unauthorized"): No API key, or one that is unknown, malformed or revoked.
+	// - `forbidden` (403, "Forbidden"): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
+	// - `not_found` (404, "Not found"): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
+	// - `license_not_found` (404, "License not found"): Product API: unknown license key, or no license for that product under it.
+	// - `activation_not_found` (404, "Activation not found"): Product API: the instance holds no live seat.
+	// - `license_suspended` (403, "License suspended"): The license is suspended.
+	// - `license_cancelled` (403, "License cancelled"): The license is cancelled.
+	// - `license_expired` (403, "License expired"): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
+	// - `seat_limit_reached` (409, "Seat limit reached"): Every seat is taken; carries seats and seats_used.
+	// - `free_limit_reached` (409, "Free activation limit reached"): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
+	// - `invalid_transition` (409, "Invalid transition"): The lifecycle action does not apply to the license's status.
+	// - `seats_below_usage` (409, "Seats below usage"): PATCH would set seats below the seats in use; carries seats and seats_used.
+	// - `license_exists` (409, "License exists"): The customer already holds a license for this product under this key; carries license_id.
+	// - `idempotency_conflict` (409, "Idempotency conflict"): The Idempotency-Key was used with another body, or its first request is still in progress.
+	// - `conflict` (409, "Conflict"): A slug that already exists (admin API); carries errors naming the field.
+	// - `validation_failed` (422, "Validation failed"): Field-level validation failures, listed in errors.
+	// - `invalid_json` (400, "Invalid JSON"): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
+	// - `unsupported_media_type` (415, "Unsupported media type"): A body sent without Content-Type: application/json.
+	// - `method_not_allowed` (405, "Method not allowed"): The path exists but not with this method; see the Allow header.
+	// - `payload_too_large` (413, "Payload too large"): The body exceeds 64 KiB.
+	// - `rate_limited` (429, "Rate limited"): A rate limit was exceeded; see Retry-After.
+	// - `unavailable` (503, "Service unavailable"): The store (or Redis) does not answer; see Retry-After.
+	// - `internal` (500, "Internal error"): An unexpected error, logged under the request_id.
 	Code ErrorCode `json:"code"`
 
 	// Detail Human-readable explanation of this occurrence.
@@ -1007,7 +1007,7 @@ type ValidateRequest struct {
 	Product *ProductRef `json:"product,omitempty"`
 }
 
-// Validation The result of a validation.
+// Validation The result of a validation. `valid` is true exactly for `VALID` and `GRACE`; `token` never comes with `EXPIRED` or `NOT_ACTIVATED`.
 type Validation struct {
 	// Code Precedence: `CANCELLED`, `SUSPENDED`, `GRACE` or `EXPIRED`, `NOT_ACTIVATED` (an instance was named and holds no seat), `VALID`. `GRACE`: the license expired but its product's grace period (`grace_days`) has not ended; it is valid, and the token carries `grace_until`. An instance without a seat is `NOT_ACTIVATED` in grace too (a usable license; `valid: true` always comes with a token). Without `product`: the best of the key's licenses (`VALID`, `GRACE`, `EXPIRED`, `SUSPENDED`, `CANCELLED`).
 	Code ValidationCode `json:"code"`
@@ -1055,70 +1055,70 @@ type Limit = int
 // XRequestId defines model for X-Request-Id.
 type XRequestId = string
 
-// ActivationLimit An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ActivationLimit An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ActivationLimit = Problem
 
-// Conflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Conflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Conflict = Problem
 
-// DeactivateNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// DeactivateNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type DeactivateNotFound = Problem
 
-// Forbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Forbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Forbidden = Problem
 
-// InternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InternalError = Problem
 
-// InvalidJSON An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InvalidJSON An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InvalidJSON = Problem
 
-// InvalidTransition An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InvalidTransition An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InvalidTransition = Problem
 
-// LicenseNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseNotFound = Problem
 
-// LicenseUnusable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseUnusable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseUnusable = Problem
 
-// LicenseUnusableOrForbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseUnusableOrForbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseUnusableOrForbidden = Problem
 
-// NotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// NotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type NotFound = Problem
 
-// OpsInternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// OpsInternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type OpsInternalError = Problem
 
-// OpsUnavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// OpsUnavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type OpsUnavailable = Problem
 
-// PatchConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// PatchConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type PatchConflict = Problem
 
-// PayloadTooLarge An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// PayloadTooLarge An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type PayloadTooLarge = Problem
 
-// ProvisionConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ProvisionConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ProvisionConflict = Problem
 
-// RateLimited An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// RateLimited An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type RateLimited = Problem
 
-// RouteNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// RouteNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type RouteNotFound = Problem
 
-// Unauthorized An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Unauthorized An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Unauthorized = Problem
 
-// Unavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Unavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Unavailable = Problem
 
-// UnsupportedMediaType An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// UnsupportedMediaType An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type UnsupportedMediaType = Problem
 
-// ValidationFailed An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ValidationFailed An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ValidationFailed = Problem
 
 // GetJWKSParams defines parameters for GetJWKS.
@@ -7214,7 +7214,9 @@ type GetOpenAPIResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Openapi string `json:"openapi"`
+		Info    map[string]interface{} `json:"info"`
+		Openapi string                 `json:"openapi"`
+		Paths   map[string]interface{} `json:"paths"`
 	}
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *OpsInternalError
@@ -7228,7 +7230,9 @@ type GetOpenAPIResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenAPIResponse) GetJSON200() *struct {
-	Openapi string `json:"openapi"`
+	Info    map[string]interface{} `json:"info"`
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
 } {
 	return r.JSON200
 }
@@ -14906,7 +14910,9 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Openapi string `json:"openapi"`
+			Info    map[string]interface{} `json:"info"`
+			Openapi string                 `json:"openapi"`
+			Paths   map[string]interface{} `json:"paths"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
