@@ -1151,6 +1151,24 @@ type HeadGetDocsParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// GetDocsRendererParams defines parameters for GetDocsRenderer.
+type GetDocsRendererParams struct {
+	// V A hash of the bundle, set by `/docs` so that a new binary's bundle has a new URL; any value answers the same.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetDocsRendererParams defines parameters for HeadGetDocsRenderer.
+type HeadGetDocsRendererParams struct {
+	// V A hash of the bundle, set by `/docs` so that a new binary's bundle has a new URL; any value answers the same.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
@@ -1631,7 +1649,7 @@ type ClientInterface interface {
 
 	// GetDocs API reference (HTML)
 	//
-	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+	// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 	//
 	// Corresponds with GET /docs (the `GetDocs` operationId).
 	GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1642,6 +1660,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 	HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocsRenderer API reference renderer (JavaScript)
+	//
+	// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+	//
+	// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+	GetDocsRenderer(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetDocsRenderer API reference renderer (JavaScript) (headers only)
+	//
+	// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+	HeadGetDocsRenderer(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness
 	//
@@ -2168,7 +2200,7 @@ func (c *Client) HeadGetJWKS(ctx context.Context, params *HeadGetJWKSParams, req
 
 // GetDocs API reference (HTML)
 //
-// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 //
 // Corresponds with GET /docs (the `GetDocs` operationId).
 func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2190,6 +2222,40 @@ func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors 
 // Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 func (c *Client) HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHeadGetDocsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocsRenderer API reference renderer (JavaScript)
+//
+// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+//
+// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+func (c *Client) GetDocsRenderer(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsRendererRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetDocsRenderer API reference renderer (JavaScript) (headers only)
+//
+// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+//
+// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+func (c *Client) HeadGetDocsRenderer(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetDocsRendererRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3453,6 +3519,144 @@ func NewHeadGetDocsRequest(server string, params *HeadGetDocsParams) (*http.Requ
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDocsRendererRequest constructs an http.Request for the GetDocsRenderer method
+func NewGetDocsRendererRequest(server string, params *GetDocsRendererParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/redoc.standalone.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetDocsRendererRequest constructs an http.Request for the HeadGetDocsRenderer method
+func NewHeadGetDocsRendererRequest(server string, params *HeadGetDocsRendererParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/redoc.standalone.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
@@ -6164,7 +6368,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetDocsWithResponse API reference (HTML)
 	//
-	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+	// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6179,6 +6383,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 	HeadGetDocsWithResponse(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*HeadGetDocsResponse, error)
+
+	// GetDocsRendererWithResponse API reference renderer (JavaScript)
+	//
+	// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+	GetDocsRendererWithResponse(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*GetDocsRendererResponse, error)
+
+	// HeadGetDocsRendererWithResponse API reference renderer (JavaScript) (headers only)
+	//
+	// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+	HeadGetDocsRendererWithResponse(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*HeadGetDocsRendererResponse, error)
 
 	// GetHealthWithResponse Liveness
 	//
@@ -6855,7 +7077,9 @@ func (r HeadGetJWKSResponse) ContentType() string {
 
 // GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
 type GetDocsResponse200Headers struct {
-	XRequestId string
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
 }
 
 // GetDocsResponse500Headers the declared response headers of an HTTP 500 response for GetDocs
@@ -6910,7 +7134,9 @@ func (r GetDocsResponse) ContentType() string {
 
 // HeadGetDocsResponse200Headers the declared response headers of an HTTP 200 response for HeadGetDocs
 type HeadGetDocsResponse200Headers struct {
-	XRequestId string
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
 }
 
 // HeadGetDocsResponse500Headers the declared response headers of an HTTP 500 response for HeadGetDocs
@@ -6950,6 +7176,113 @@ func (r HeadGetDocsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HeadGetDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDocsRendererResponse200Headers the declared response headers of an HTTP 200 response for GetDocsRenderer
+type GetDocsRendererResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
+}
+
+// GetDocsRendererResponse500Headers the declared response headers of an HTTP 500 response for GetDocsRenderer
+type GetDocsRendererResponse500Headers struct {
+	XRequestId string
+}
+
+type GetDocsRendererResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *OpsInternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsRendererResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetDocsRendererResponse500Headers
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDocsRendererResponse) GetApplicationproblemJSON500() *OpsInternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsRendererResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsRendererResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsRendererResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsRendererResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetDocsRendererResponse200Headers the declared response headers of an HTTP 200 response for HeadGetDocsRenderer
+type HeadGetDocsRendererResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
+}
+
+// HeadGetDocsRendererResponse500Headers the declared response headers of an HTTP 500 response for HeadGetDocsRenderer
+type HeadGetDocsRendererResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetDocsRendererResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetDocsRendererResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetDocsRendererResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetDocsRendererResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetDocsRendererResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetDocsRendererResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetDocsRendererResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13494,7 +13827,7 @@ func (c *ClientWithResponses) HeadGetJWKSWithResponse(ctx context.Context, param
 
 // GetDocsWithResponse API reference (HTML)
 //
-// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13520,6 +13853,36 @@ func (c *ClientWithResponses) HeadGetDocsWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseHeadGetDocsResponse(rsp)
+}
+
+// GetDocsRendererWithResponse API reference renderer (JavaScript)
+//
+// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+func (c *ClientWithResponses) GetDocsRendererWithResponse(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*GetDocsRendererResponse, error) {
+	rsp, err := c.GetDocsRenderer(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsRendererResponse(rsp)
+}
+
+// HeadGetDocsRendererWithResponse API reference renderer (JavaScript) (headers only)
+//
+// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+func (c *ClientWithResponses) HeadGetDocsRendererWithResponse(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*HeadGetDocsRendererResponse, error) {
+	rsp, err := c.HeadGetDocsRenderer(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetDocsRendererResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness
@@ -14622,6 +14985,20 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -14661,6 +15038,20 @@ func ParseHeadGetDocsResponse(rsp *http.Response) (*HeadGetDocsResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadGetDocsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -14671,6 +15062,122 @@ func ParseHeadGetDocsResponse(rsp *http.Response) (*HeadGetDocsResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 500:
 		var headers HeadGetDocsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsRendererResponse parses an HTTP response from a GetDocsRendererWithResponse call
+func ParseGetDocsRendererResponse(rsp *http.Response) (*GetDocsRendererResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsRendererResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest OpsInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsRendererResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetDocsRendererResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetDocsRendererResponse parses an HTTP response from a HeadGetDocsRendererWithResponse call
+func ParseHeadGetDocsRendererResponse(rsp *http.Response) (*HeadGetDocsRendererResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetDocsRendererResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetDocsRendererResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetDocsRendererResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
