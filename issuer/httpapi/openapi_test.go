@@ -560,7 +560,7 @@ func TestOpenAPIServed(t *testing.T) {
 	if d.StatusCode != 200 || d.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Fatalf("GET /docs: %d %v", d.StatusCode, d.Header)
 	}
-	for _, want := range []string{`<redoc spec-url="openapi.json">`, `src="docs/redoc.standalone.js?v=` + redocHash + `"`, `href="openapi.json"`} {
+	for _, want := range []string{`<redoc spec-url="openapi.json" disable-telemetry="true">`, `<script type="module" src="docs/redoc.standalone.js?v=` + redocHash + `"`, `href="openapi.json"`} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("/docs lacks %s:\n%s", want, page)
 		}
