@@ -39,6 +39,7 @@ Usage:
   licensed keys new-master
   licensed keys rotate-master [--batch 100] [--limit 0]
   licensed version
+  licensed healthcheck [--addr 127.0.0.1:8080] [--timeout 3s]   # GET /healthz on the listen address: exit 0 on 200, else 1
 
 serve holds a lock on an SQLite data dir (<data dir>/serve.lock): a second
 serve on it exits 1 naming the first. LICENSED_ISSUER (--issuer) defaults to
@@ -75,6 +76,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.admin(ctx, cmd, rest)
 	case "version", "--version":
 		return m.print(buildVersion(), nil)
+	case "healthcheck":
+		return m.runHealthcheck(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -209,7 +212,7 @@ func (m *Main) run(ctx context.Context, name string, args []string, own func(*fl
 		return usagef("%s: %v", name, err)
 	}
 	switch name {
-	case "serve", "keys master-id":
+	case "serve", "keys master-id", "healthcheck":
 	case "migrate":
 		defer m.closeStore()
 	default:
