@@ -24,5 +24,9 @@ ENV LICENSED_ADDR=0.0.0.0:8080 \
 VOLUME ["/data"]
 EXPOSE 8080
 USER 65532:65532
+# The image has no shell, curl or wget: the binary checks itself, GET
+# /healthz on LICENSED_ADDR (0.0.0.0 asked on loopback), exit 0 on 200.
+HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
+  CMD ["/usr/local/bin/licensed", "healthcheck", "--timeout", "3s"]
 ENTRYPOINT ["/usr/local/bin/licensed"]
 CMD ["serve"]

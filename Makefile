@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build run test lint bench fuzz dockerlint
+.PHONY: build run test lint bench fuzz dockerlint openapi-lint update-redoc
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/licensed
@@ -33,3 +33,19 @@ fuzz:
 # The Dockerfile is linted, not built, where no Docker engine runs.
 dockerlint:
 	npx --yes dockerfilelint@1.8.0 Dockerfile
+
+# The OpenAPI document against Redocly CLI's recommended rules: 0 errors
+# and 0 warnings (no configuration file: the recommended set as shipped).
+# redocly exits 0 when there are only warnings, so the summary is checked.
+REDOCLY_CLI ?= @redocly/cli@2.77.0
+openapi-lint:
+	npx --yes $(REDOCLY_CLI) lint --format=stylish issuer/httpapi/openapi.json
+	@out=$$(npx --yes $(REDOCLY_CLI) lint --format=summary issuer/httpapi/openapi.json 2>&1); \
+	if echo "$$out" | grep -Eq '^(error|warning) '; then \
+		echo "$$out" | grep -E '^(error|warning) '; \
+		echo "openapi-lint: 0 errors and 0 warnings required (redocly lint exits 0 on warnings)"; exit 1; \
+	fi
+
+# Refresh the Redoc bundle that /docs serves from the binary.
+update-redoc:
+	scripts/update-redoc.sh

@@ -43,6 +43,8 @@ Usage:
   licensed keys master-id
   licensed keys new-master
   licensed keys rotate-master [--batch 100] [--limit 0]
+  licensed version
+  licensed healthcheck [--addr 127.0.0.1:8080] [--timeout 3s]   # GET /healthz on the listen address: exit 0 on 200, else 1
 
 'licensed <subcommand> --help' (or -h, or 'licensed help <subcommand>')
 shows its usage, an example and its flags; 'licensed brands --help' lists
@@ -83,6 +85,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.admin(ctx, cmd, rest)
 	case "version", "--version":
 		return m.run(ctx, "version", rest, nil, func(context.Context) error { return m.print(buildVersion(), nil) })
+	case "healthcheck":
+		return m.runHealthcheck(ctx, rest)
 	case "help", "-h", "--help", "-help":
 		return m.help(ctx, rest)
 	}
@@ -205,7 +209,7 @@ func (m *Main) run(ctx context.Context, name string, args []string, own func(*fl
 		return usagef("%s: %v", name, err)
 	}
 	switch name {
-	case "serve", "keys master-id", "version":
+	case "serve", "keys master-id", "version", "healthcheck":
 	case "migrate":
 		defer m.closeStore()
 	default:

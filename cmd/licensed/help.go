@@ -25,6 +25,9 @@ func cmdDocs() []cmdDoc {
 		{"serve", "serve [--addr 127.0.0.1:8080] [--issuer URL]", "Run the HTTP API: the brand, product and admin APIs, JWKS, /docs and /metrics.", "licensed serve --data-dir /var/lib/licensed"},
 		{"migrate", "migrate", "Apply pending schema migrations and print how many ran.", "licensed migrate --database-url postgres://licensed@db/licensed"},
 		{"version", "version", "Print the version, commit and Go version of this binary.", "licensed version"},
+		{"healthcheck", "healthcheck [--addr 127.0.0.1:8080] [--timeout 3s]",
+			"GET /healthz of the server on the listen address (loopback when it listens on every address): exit 0 on 200, else 1. The container image's HEALTHCHECK, since the image has no shell tools.",
+			"licensed healthcheck --addr 127.0.0.1:8080"},
 
 		{"brands create", "brands create --slug SLUG --name NAME", "Add a brand.", `licensed brands create --slug rankmath --name "Rank Math"`},
 		{"brands list", "brands list [--output json|table]", "List every brand, oldest first.", "licensed brands list --output table"},
@@ -93,7 +96,7 @@ func printGroupHelp(w io.Writer, group string) {
 // storeFlagsNote ends every subcommand's help: the store flags are the same
 // everywhere and their defaults come from the environment, so they are
 // described once, in 'licensed help'.
-const storeFlagsNote = `Store flags (every subcommand but 'keys master-id' and 'version'): --data-dir,
+const storeFlagsNote = `Store flags (every subcommand but 'keys master-id', 'version' and 'healthcheck'): --data-dir,
 --database-url, --master-key, --master-key-old, --db-timeout, or their
 LICENSED_* variables; see 'licensed help'.
 `
@@ -113,7 +116,7 @@ func printCmdHelp(w io.Writer, d cmdDoc, own func(*flag.FlagSet)) {
 			fs.PrintDefaults()
 		}
 	}
-	if d.name != "version" && d.name != "keys master-id" {
+	if d.name != "version" && d.name != "keys master-id" && d.name != "healthcheck" {
 		fmt.Fprint(w, "\n"+storeFlagsNote)
 	}
 }

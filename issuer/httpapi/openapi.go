@@ -46,34 +46,3 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, _ httprouter.Pa
 	w.Write(openAPIDocument)
 	return nil
 }
-
-// Redoc renders the document on /docs. It comes from a public CDN, pinned to
-// one release and checked by Subresource Integrity (the sha384 of that
-// release's bundles/redoc.standalone.js as published on npm); the document
-// itself never depends on it.
-const (
-	redocURL       = "https://cdn.jsdelivr.net/npm/redoc@3.0.1/bundles/redoc.standalone.js"
-	redocIntegrity = "sha384-j07qRKHNNmcwU1/Y1elJc7pDLHXP/QfbQXTtSkbOJ7uYGJikqAzsFVbY2zR9FqOT"
-)
-
-// docsPage loads the document relative to itself, so it also works behind a
-// proxy that mounts the service under a path prefix.
-var docsPage = []byte(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>licensed API reference</title>
-<style>body { margin: 0; } noscript { display: block; padding: 1em; font-family: sans-serif; }</style>
-</head>
-<body>
-<noscript>This page renders <a href="openapi.json">openapi.json</a>, the OpenAPI 3.1 description of this API, with Redoc, which needs JavaScript.</noscript>
-<redoc spec-url="openapi.json"></redoc>
-<script type="module" src="` + redocURL + `" integrity="` + redocIntegrity + `" crossorigin="anonymous"></script>
-</body>
-</html>`) // writeBody adds the final newline
-
-func (s *Server) docs(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
-	writeBody(w, "text/html; charset=utf-8", http.StatusOK, docsPage)
-	return nil
-}

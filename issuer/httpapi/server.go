@@ -168,6 +168,7 @@ func (s *Server) routes() *httprouter.Router {
 	}
 	get("/openapi.json", s.openAPI)
 	get("/docs", s.docs)
+	get("/docs/redoc.standalone.js", s.redoc)
 
 	h(http.MethodPost, "/v1/activate", s.product(s.activate))
 	h(http.MethodPost, "/v1/validate", s.product(s.validate))

@@ -504,7 +504,7 @@ type APIKeyPage struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// APIKeyRequest A new API key. The `admin` scope is for platform keys only.
+// APIKeyRequest A new API key. The `admin` scope is for platform keys only: with `brand`, `scopes` must not contain `admin` (422).
 type APIKeyRequest struct {
 	// Brand The brand's slug; absent or `null`: a platform key.
 	Brand  *string `json:"brand,omitempty"`
@@ -701,31 +701,31 @@ type EmptyRequest = map[string]interface{}
 // Examples: ["pro"]
 type Entitlements = []string
 
-// ErrorCode Stable, machine-readable error code. Each code always answers with the same HTTP status:
+// ErrorCode Stable, machine-readable error code. Each code always answers with the same HTTP status and `title` (given here), and `type` `urn:licensed:error:<code>`:
 //
-// - `unauthorized` (401): No API key, or one that is unknown, malformed or revoked.
-// - `forbidden` (403): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
-// - `not_found` (404): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
-// - `license_not_found` (404): Product API: unknown license key, or no license for that product under it.
-// - `activation_not_found` (404): Product API: the instance holds no live seat.
-// - `license_suspended` (403): The license is suspended.
-// - `license_cancelled` (403): The license is cancelled.
-// - `license_expired` (403): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
-// - `seat_limit_reached` (409): Every seat is taken; carries seats and seats_used.
-// - `free_limit_reached` (409): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
-// - `invalid_transition` (409): The lifecycle action does not apply to the license's status.
-// - `seats_below_usage` (409): PATCH would set seats below the seats in use; carries seats and seats_used.
-// - `license_exists` (409): The customer already holds a license for this product under this key; carries license_id.
-// - `idempotency_conflict` (409): The Idempotency-Key was used with another body, or its first request is still in progress.
-// - `conflict` (409): A slug that already exists (admin API); carries errors naming the field.
-// - `validation_failed` (422): Field-level validation failures, listed in errors.
-// - `invalid_json` (400): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
-// - `unsupported_media_type` (415): A body sent without Content-Type: application/json.
-// - `method_not_allowed` (405): The path exists but not with this method; see the Allow header.
-// - `payload_too_large` (413): The body exceeds 64 KiB.
-// - `rate_limited` (429): A rate limit was exceeded; see Retry-After.
-// - `unavailable` (503): The store (or Redis) does not answer; see Retry-After.
-// - `internal` (500): An unexpected error, logged under the request_id.
+// - `unauthorized` (401, "Unauthorized"): No API key, or one that is unknown, malformed or revoked.
+// - `forbidden` (403, "Forbidden"): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
+// - `not_found` (404, "Not found"): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
+// - `license_not_found` (404, "License not found"): Product API: unknown license key, or no license for that product under it.
+// - `activation_not_found` (404, "Activation not found"): Product API: the instance holds no live seat.
+// - `license_suspended` (403, "License suspended"): The license is suspended.
+// - `license_cancelled` (403, "License cancelled"): The license is cancelled.
+// - `license_expired` (403, "License expired"): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
+// - `seat_limit_reached` (409, "Seat limit reached"): Every seat is taken; carries seats and seats_used.
+// - `free_limit_reached` (409, "Free activation limit reached"): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
+// - `invalid_transition` (409, "Invalid transition"): The lifecycle action does not apply to the license's status.
+// - `seats_below_usage` (409, "Seats below usage"): PATCH would set seats below the seats in use; carries seats and seats_used.
+// - `license_exists` (409, "License exists"): The customer already holds a license for this product under this key; carries license_id.
+// - `idempotency_conflict` (409, "Idempotency conflict"): The Idempotency-Key was used with another body, or its first request is still in progress.
+// - `conflict` (409, "Conflict"): A slug that already exists (admin API); carries errors naming the field.
+// - `validation_failed` (422, "Validation failed"): Field-level validation failures, listed in errors.
+// - `invalid_json` (400, "Invalid JSON"): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
+// - `unsupported_media_type` (415, "Unsupported media type"): A body sent without Content-Type: application/json.
+// - `method_not_allowed` (405, "Method not allowed"): The path exists but not with this method; see the Allow header.
+// - `payload_too_large` (413, "Payload too large"): The body exceeds 64 KiB.
+// - `rate_limited` (429, "Rate limited"): A rate limit was exceeded; see Retry-After.
+// - `unavailable` (503, "Service unavailable"): The store (or Redis) does not answer; see Retry-After.
+// - `internal` (500, "Internal error"): An unexpected error, logged under the request_id.
 type ErrorCode string
 
 // FieldError One field-level validation failure.
@@ -868,33 +868,33 @@ type PatchRequest struct {
 	Seats *Seats `json:"seats,omitempty"`
 }
 
-// Problem An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Problem An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Problem struct {
-	// Code Stable, machine-readable error code. Each code always answers with the same HTTP status:
+	// Code Stable, machine-readable error code. Each code always answers with the same HTTP status and `title` (given here), and `type` `urn:licensed:error:<code>`:
 	//
-	// - `unauthorized` (401): No API key, or one that is unknown, malformed or revoked.
-	// - `forbidden` (403): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
-	// - `not_found` (404): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
-	// - `license_not_found` (404): Product API: unknown license key, or no license for that product under it.
-	// - `activation_not_found` (404): Product API: the instance holds no live seat.
-	// - `license_suspended` (403): The license is suspended.
-	// - `license_cancelled` (403): The license is cancelled.
-	// - `license_expired` (403): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
-	// - `seat_limit_reached` (409): Every seat is taken; carries seats and seats_used.
-	// - `free_limit_reached` (409): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
-	// - `invalid_transition` (409): The lifecycle action does not apply to the license's status.
-	// - `seats_below_usage` (409): PATCH would set seats below the seats in use; carries seats and seats_used.
-	// - `license_exists` (409): The customer already holds a license for this product under this key; carries license_id.
-	// - `idempotency_conflict` (409): The Idempotency-Key was used with another body, or its first request is still in progress.
-	// - `conflict` (409): A slug that already exists (admin API); carries errors naming the field.
-	// - `validation_failed` (422): Field-level validation failures, listed in errors.
-	// - `invalid_json` (400): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
-	// - `unsupported_media_type` (415): A body sent without Content-Type: application/json.
-	// - `method_not_allowed` (405): The path exists but not with this method; see the Allow header.
-	// - `payload_too_large` (413): The body exceeds 64 KiB.
-	// - `rate_limited` (429): A rate limit was exceeded; see Retry-After.
-	// - `unavailable` (503): The store (or Redis) does not answer; see Retry-After.
-	// - `internal` (500): An unexpected error, logged under the request_id.
+	// - `unauthorized` (401, "Unauthorized"): No API key, or one that is unknown, malformed or revoked.
+	// - `forbidden` (403, "Forbidden"): The API key lacks the operation's scope, or is a platform key on a brand-owned endpoint.
+	// - `not_found` (404, "Not found"): Unknown route, a path id that is not a UUID, or an unknown (or another brand's) resource on the brand API.
+	// - `license_not_found` (404, "License not found"): Product API: unknown license key, or no license for that product under it.
+	// - `activation_not_found` (404, "Activation not found"): Product API: the instance holds no live seat.
+	// - `license_suspended` (403, "License suspended"): The license is suspended.
+	// - `license_cancelled` (403, "License cancelled"): The license is cancelled.
+	// - `license_expired` (403, "License expired"): The license's expires_at has passed (and, for a new instance, also while it is in its grace period).
+	// - `seat_limit_reached` (409, "Seat limit reached"): Every seat is taken; carries seats and seats_used.
+	// - `free_limit_reached` (409, "Free activation limit reached"): The license already has its product's max_free_activations free (staging or local) activations; carries max_free_activations and free_activations_used.
+	// - `invalid_transition` (409, "Invalid transition"): The lifecycle action does not apply to the license's status.
+	// - `seats_below_usage` (409, "Seats below usage"): PATCH would set seats below the seats in use; carries seats and seats_used.
+	// - `license_exists` (409, "License exists"): The customer already holds a license for this product under this key; carries license_id.
+	// - `idempotency_conflict` (409, "Idempotency conflict"): The Idempotency-Key was used with another body, or its first request is still in progress.
+	// - `conflict` (409, "Conflict"): A slug that already exists (admin API); carries errors naming the field.
+	// - `validation_failed` (422, "Validation failed"): Field-level validation failures, listed in errors.
+	// - `invalid_json` (400, "Invalid JSON"): Malformed JSON, a body that is not one JSON object, or an empty body where one is required.
+	// - `unsupported_media_type` (415, "Unsupported media type"): A body sent without Content-Type: application/json.
+	// - `method_not_allowed` (405, "Method not allowed"): The path exists but not with this method; see the Allow header.
+	// - `payload_too_large` (413, "Payload too large"): The body exceeds 64 KiB.
+	// - `rate_limited` (429, "Rate limited"): A rate limit was exceeded; see Retry-After.
+	// - `unavailable` (503, "Service unavailable"): The store (or Redis) does not answer; see Retry-After.
+	// - `internal` (500, "Internal error"): An unexpected error, logged under the request_id.
 	Code ErrorCode `json:"code"`
 
 	// Detail Human-readable explanation of this occurrence.
@@ -1175,7 +1175,7 @@ type ValidateRequest struct {
 	Product *ProductRef `json:"product,omitempty"`
 }
 
-// Validation The result of a validation.
+// Validation The result of a validation. `valid` is true exactly for `VALID` and `GRACE`; `token` never comes with `EXPIRED` or `NOT_ACTIVATED`.
 type Validation struct {
 	// Code Precedence: `CANCELLED`, `SUSPENDED`, `GRACE` or `EXPIRED`, `NOT_ACTIVATED` (an instance was named and holds no seat), `VALID`. `GRACE`: the license expired but its product's grace period (`grace_days`) has not ended; it is valid, and the token carries `grace_until`. An instance without a seat is `NOT_ACTIVATED` in grace too (a usable license; `valid: true` always comes with a token). Without `product`: the best of the key's licenses (`VALID`, `GRACE`, `EXPIRED`, `SUSPENDED`, `CANCELLED`).
 	Code ValidationCode `json:"code"`
@@ -1258,6 +1258,15 @@ type WebhookEndpointList struct {
 // WebhookEventType An event type (an audit action), or `*` for every one.
 type WebhookEventType string
 
+// WebhookPayload The body of every webhook request, signed with the Standard Webhooks headers `webhook-id`, `webhook-timestamp` and `webhook-signature`.
+type WebhookPayload struct {
+	// Data One entry of a brand's audit trail.
+	Data      AuditEvent         `json:"data"`
+	Id        openapi_types.UUID `json:"id"`
+	Timestamp time.Time          `json:"timestamp"`
+	Type      string             `json:"type"`
+}
+
 // WebhookRequest A new webhook endpoint. `url` must be `https://` and resolve to public addresses only, unless the server runs with `LICENSED_WEBHOOK_ALLOW_INSECURE=1`.
 type WebhookRequest struct {
 	// Brand The brand's slug: for a platform `admin` key only; a brand key acts on its own brand.
@@ -1286,73 +1295,73 @@ type Limit = int
 // XRequestId defines model for X-Request-Id.
 type XRequestId = string
 
-// ActivationLimit An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ActivationLimit An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ActivationLimit = Problem
 
-// Conflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Conflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Conflict = Problem
 
-// DeactivateNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// DeactivateNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type DeactivateNotFound = Problem
 
-// Forbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Forbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Forbidden = Problem
 
-// InternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InternalError = Problem
 
-// InvalidJSON An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InvalidJSON An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InvalidJSON = Problem
 
-// InvalidTransition An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// InvalidTransition An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type InvalidTransition = Problem
 
-// LicenseNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseNotFound = Problem
 
-// LicenseUnusable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseUnusable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseUnusable = Problem
 
-// LicenseUnusableOrForbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// LicenseUnusableOrForbidden An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type LicenseUnusableOrForbidden = Problem
 
-// NotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// NotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type NotFound = Problem
 
-// OpsInternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// OpsInternalError An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type OpsInternalError = Problem
 
-// OpsUnavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// OpsUnavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type OpsUnavailable = Problem
 
-// PatchConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// PatchConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type PatchConflict = Problem
 
-// PayloadTooLarge An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// PayloadTooLarge An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type PayloadTooLarge = Problem
 
-// ProvisionConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ProvisionConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ProvisionConflict = Problem
 
-// RateLimited An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// RateLimited An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type RateLimited = Problem
 
-// RouteNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// RouteNotFound An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type RouteNotFound = Problem
 
-// SigningKeyConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// SigningKeyConflict An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type SigningKeyConflict = Problem
 
-// Unauthorized An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Unauthorized An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Unauthorized = Problem
 
-// Unavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// Unavailable An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type Unavailable = Problem
 
-// UnsupportedMediaType An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// UnsupportedMediaType An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type UnsupportedMediaType = Problem
 
-// ValidationFailed An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type`; the extra members appear exactly with the codes named in their descriptions.
+// ValidationFailed An RFC 9457 problem document (`application/problem+json`). Every 4xx and 5xx answer is one. `code` determines `status`, `title` and `type` (the table of `ErrorCode`); the extra members appear exactly with the codes named in their descriptions, and each response that answers only such codes requires them.
 type ValidationFailed = Problem
 
 // GetJWKSParams defines parameters for GetJWKS.
@@ -1381,6 +1390,24 @@ type GetDocsParams struct {
 
 // HeadGetDocsParams defines parameters for HeadGetDocs.
 type HeadGetDocsParams struct {
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// GetDocsRendererParams defines parameters for GetDocsRenderer.
+type GetDocsRendererParams struct {
+	// V A hash of the bundle, set by `/docs` so that a new binary's bundle has a new URL; any value answers the same.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+
+	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadGetDocsRendererParams defines parameters for HeadGetDocsRenderer.
+type HeadGetDocsRendererParams struct {
+	// V A hash of the bundle, set by `/docs` so that a new binary's bundle has a new URL; any value answers the same.
+	V *string `form:"v,omitempty" json:"v,omitempty"`
+
 	// XRequestId Optional client request id, echoed in the response when it is 1-128 characters of `[A-Za-z0-9._-]` (otherwise replaced, never refused).
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
@@ -1886,6 +1913,18 @@ type HeadGetVersionParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// ReceiveLicenseEventParams defines parameters for ReceiveLicenseEvent.
+type ReceiveLicenseEventParams struct {
+	// WebhookId The event's id: the same on every attempt and redelivery of the event, for deduplication.
+	WebhookId string `json:"webhook-id"`
+
+	// WebhookTimestamp Unix seconds when this attempt was signed; refuse one far from your clock (the SDKs allow 5 minutes).
+	WebhookTimestamp string `json:"webhook-timestamp"`
+
+	// WebhookSignature `v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under the endpoint's secret (the bytes after `whsec_`, base64-decoded); several space-separated signatures may appear.
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // ActivateJSONRequestBody defines body for Activate for application/json ContentType.
 type ActivateJSONRequestBody = ActivateRequest
 
@@ -1948,6 +1987,9 @@ type CreateWebhookJSONRequestBody = WebhookRequest
 
 // RedeliverWebhookJSONRequestBody defines body for RedeliverWebhook for application/json ContentType.
 type RedeliverWebhookJSONRequestBody = EmptyRequest
+
+// ReceiveLicenseEventJSONRequestBody defines body for ReceiveLicenseEvent for application/json ContentType.
+type ReceiveLicenseEventJSONRequestBody = WebhookPayload
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2039,7 +2081,7 @@ type ClientInterface interface {
 
 	// GetDocs API reference (HTML)
 	//
-	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+	// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 	//
 	// Corresponds with GET /docs (the `GetDocs` operationId).
 	GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2050,6 +2092,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 	HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocsRenderer API reference renderer (JavaScript)
+	//
+	// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+	//
+	// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+	GetDocsRenderer(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadGetDocsRenderer API reference renderer (JavaScript) (headers only)
+	//
+	// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+	//
+	// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+	HeadGetDocsRenderer(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Liveness
 	//
@@ -2739,7 +2795,7 @@ func (c *Client) HeadGetJWKS(ctx context.Context, params *HeadGetJWKSParams, req
 
 // GetDocs API reference (HTML)
 //
-// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 //
 // Corresponds with GET /docs (the `GetDocs` operationId).
 func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2761,6 +2817,40 @@ func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors 
 // Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 func (c *Client) HeadGetDocs(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHeadGetDocsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocsRenderer API reference renderer (JavaScript)
+//
+// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+//
+// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+func (c *Client) GetDocsRenderer(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsRendererRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadGetDocsRenderer API reference renderer (JavaScript) (headers only)
+//
+// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+//
+// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+func (c *Client) HeadGetDocsRenderer(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadGetDocsRendererRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4397,6 +4487,144 @@ func NewHeadGetDocsRequest(server string, params *HeadGetDocsParams) (*http.Requ
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDocsRendererRequest constructs an http.Request for the GetDocsRenderer method
+func NewGetDocsRendererRequest(server string, params *GetDocsRendererParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/redoc.standalone.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadGetDocsRendererRequest constructs an http.Request for the HeadGetDocsRenderer method
+func NewHeadGetDocsRendererRequest(server string, params *HeadGetDocsRendererParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs/redoc.standalone.js")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.V != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "v", *params.V, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
@@ -8341,7 +8569,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetDocsWithResponse API reference (HTML)
 	//
-	// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+	// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8356,6 +8584,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /docs (the `HeadGetDocs` operationId).
 	HeadGetDocsWithResponse(ctx context.Context, params *HeadGetDocsParams, reqEditors ...RequestEditorFn) (*HeadGetDocsResponse, error)
+
+	// GetDocsRendererWithResponse API reference renderer (JavaScript)
+	//
+	// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+	GetDocsRendererWithResponse(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*GetDocsRendererResponse, error)
+
+	// HeadGetDocsRendererWithResponse API reference renderer (JavaScript) (headers only)
+	//
+	// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+	HeadGetDocsRendererWithResponse(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*HeadGetDocsRendererResponse, error)
 
 	// GetHealthWithResponse Liveness
 	//
@@ -9221,7 +9467,9 @@ func (r HeadGetJWKSResponse) ContentType() string {
 
 // GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
 type GetDocsResponse200Headers struct {
-	XRequestId string
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
 }
 
 // GetDocsResponse500Headers the declared response headers of an HTTP 500 response for GetDocs
@@ -9276,7 +9524,9 @@ func (r GetDocsResponse) ContentType() string {
 
 // HeadGetDocsResponse200Headers the declared response headers of an HTTP 200 response for HeadGetDocs
 type HeadGetDocsResponse200Headers struct {
-	XRequestId string
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
 }
 
 // HeadGetDocsResponse500Headers the declared response headers of an HTTP 500 response for HeadGetDocs
@@ -9316,6 +9566,113 @@ func (r HeadGetDocsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HeadGetDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDocsRendererResponse200Headers the declared response headers of an HTTP 200 response for GetDocsRenderer
+type GetDocsRendererResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
+}
+
+// GetDocsRendererResponse500Headers the declared response headers of an HTTP 500 response for GetDocsRenderer
+type GetDocsRendererResponse500Headers struct {
+	XRequestId string
+}
+
+type GetDocsRendererResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *OpsInternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsRendererResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetDocsRendererResponse500Headers
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDocsRendererResponse) GetApplicationproblemJSON500() *OpsInternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsRendererResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsRendererResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsRendererResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsRendererResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadGetDocsRendererResponse200Headers the declared response headers of an HTTP 200 response for HeadGetDocsRenderer
+type HeadGetDocsRendererResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	XRequestId            string
+}
+
+// HeadGetDocsRendererResponse500Headers the declared response headers of an HTTP 500 response for HeadGetDocsRenderer
+type HeadGetDocsRendererResponse500Headers struct {
+	XRequestId string
+}
+
+type HeadGetDocsRendererResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadGetDocsRendererResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadGetDocsRendererResponse500Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadGetDocsRendererResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadGetDocsRendererResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadGetDocsRendererResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadGetDocsRendererResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9580,7 +9937,9 @@ type GetOpenAPIResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
-		Openapi string `json:"openapi"`
+		Info    map[string]interface{} `json:"info"`
+		Openapi string                 `json:"openapi"`
+		Paths   map[string]interface{} `json:"paths"`
 	}
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *OpsInternalError
@@ -9594,7 +9953,9 @@ type GetOpenAPIResponse struct {
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetOpenAPIResponse) GetJSON200() *struct {
-	Openapi string `json:"openapi"`
+	Info    map[string]interface{} `json:"info"`
+	Openapi string                 `json:"openapi"`
+	Paths   map[string]interface{} `json:"paths"`
 } {
 	return r.JSON200
 }
@@ -18517,7 +18878,7 @@ func (c *ClientWithResponses) HeadGetJWKSWithResponse(ctx context.Context, param
 
 // GetDocsWithResponse API reference (HTML)
 //
-// A small HTML page that renders `/openapi.json` for a person with Redoc, loaded from a public CDN (jsDelivr, pinned version with Subresource Integrity). The document itself never depends on the CDN.
+// A small HTML page that renders `/openapi.json` for a person with Redoc, served from this binary (`/docs/redoc.standalone.js`), so it renders offline. Its `Content-Security-Policy` allows this origin only (plus inline styles, `data:` images and a `blob:` worker, which Redoc needs).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -18543,6 +18904,36 @@ func (c *ClientWithResponses) HeadGetDocsWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseHeadGetDocsResponse(rsp)
+}
+
+// GetDocsRendererWithResponse API reference renderer (JavaScript)
+//
+// The Redoc standalone bundle that `/docs` loads, embedded in the binary (version and license in the repository's `issuer/httpapi/redoc/`). `/docs` asks for it with `?v=` and a hash of its content, so it is cacheable for a year.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs/redoc.standalone.js (the `GetDocsRenderer` operationId).
+func (c *ClientWithResponses) GetDocsRendererWithResponse(ctx context.Context, params *GetDocsRendererParams, reqEditors ...RequestEditorFn) (*GetDocsRendererResponse, error) {
+	rsp, err := c.GetDocsRenderer(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsRendererResponse(rsp)
+}
+
+// HeadGetDocsRendererWithResponse API reference renderer (JavaScript) (headers only)
+//
+// `HEAD` of `GET /docs/redoc.standalone.js`: the same status and headers, no body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /docs/redoc.standalone.js (the `HeadGetDocsRenderer` operationId).
+func (c *ClientWithResponses) HeadGetDocsRendererWithResponse(ctx context.Context, params *HeadGetDocsRendererParams, reqEditors ...RequestEditorFn) (*HeadGetDocsRendererResponse, error) {
+	rsp, err := c.HeadGetDocsRenderer(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadGetDocsRendererResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness
@@ -19960,6 +20351,20 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -19999,6 +20404,20 @@ func ParseHeadGetDocsResponse(rsp *http.Response) (*HeadGetDocsResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadGetDocsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -20009,6 +20428,122 @@ func ParseHeadGetDocsResponse(rsp *http.Response) (*HeadGetDocsResponse, error) 
 		response.Headers200 = &headers
 	case rsp.StatusCode == 500:
 		var headers HeadGetDocsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsRendererResponse parses an HTTP response from a GetDocsRendererWithResponse call
+func ParseGetDocsRendererResponse(rsp *http.Response) (*GetDocsRendererResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsRendererResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest OpsInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsRendererResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetDocsRendererResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadGetDocsRendererResponse parses an HTTP response from a HeadGetDocsRendererWithResponse call
+func ParseHeadGetDocsRendererResponse(rsp *http.Response) (*HeadGetDocsRendererResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadGetDocsRendererResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadGetDocsRendererResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadGetDocsRendererResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -20248,7 +20783,9 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
-			Openapi string `json:"openapi"`
+			Info    map[string]interface{} `json:"info"`
+			Openapi string                 `json:"openapi"`
+			Paths   map[string]interface{} `json:"paths"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
@@ -37929,4 +38466,161 @@ func ParseHeadGetVersionResponse(rsp *http.Response) (*HeadGetVersionResponse, e
 	}
 
 	return response, nil
+}
+
+// WebhookInitiator sends OpenAPI 3.1 webhook requests to target URLs.
+// Modeled on the generated Client, but with no stored Server -- the full
+// target URL is provided per-call by the caller (typically discovered
+// from a subscription registration).
+type WebhookInitiator struct {
+	// Doer for performing requests, typically a *http.Client with any
+	// customized settings, such as certificate chains.
+	Client HttpRequestDoer
+
+	// A list of callbacks for modifying requests which are generated before sending over
+	// the network.
+	RequestEditors []RequestEditorFn
+}
+
+// WebhookInitiatorOption allows setting custom parameters during construction.
+type WebhookInitiatorOption func(*WebhookInitiator) error
+
+// NewWebhookInitiator creates a new WebhookInitiator with reasonable defaults.
+func NewWebhookInitiator(opts ...WebhookInitiatorOption) (*WebhookInitiator, error) {
+	initiator := WebhookInitiator{}
+	for _, o := range opts {
+		if err := o(&initiator); err != nil {
+			return nil, err
+		}
+	}
+	if initiator.Client == nil {
+		initiator.Client = &http.Client{}
+	}
+	return &initiator, nil
+}
+
+// WithWebhookHTTPClient allows overriding the default Doer, which is
+// automatically created using http.Client. This is useful for tests.
+func WithWebhookHTTPClient(doer HttpRequestDoer) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.Client = doer
+		return nil
+	}
+}
+
+// WithWebhookRequestEditorFn allows setting up a callback function, which
+// will be called right before sending the webhook request. This can be
+// used to mutate the request, e.g. to add signature headers.
+func WithWebhookRequestEditorFn(fn RequestEditorFn) WebhookInitiatorOption {
+	return func(p *WebhookInitiator) error {
+		p.RequestEditors = append(p.RequestEditors, fn)
+		return nil
+	}
+}
+
+func (p *WebhookInitiator) applyWebhookEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
+	for _, r := range p.RequestEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	for _, r := range additionalEditors {
+		if err := r(ctx, req); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WebhookInitiatorInterface is the interface specification for the webhook initiator.
+type WebhookInitiatorInterface interface {
+	// ReceiveLicenseEventWithBody fires the licenseEvent webhook with any body
+	ReceiveLicenseEventWithBody(ctx context.Context, targetURL string, params *ReceiveLicenseEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	ReceiveLicenseEvent(ctx context.Context, targetURL string, params *ReceiveLicenseEventParams, body ReceiveLicenseEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+func (p *WebhookInitiator) ReceiveLicenseEventWithBody(ctx context.Context, targetURL string, params *ReceiveLicenseEventParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveLicenseEventWebhookRequestWithBody(targetURL, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+func (p *WebhookInitiator) ReceiveLicenseEvent(ctx context.Context, targetURL string, params *ReceiveLicenseEventParams, body ReceiveLicenseEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReceiveLicenseEventWebhookRequest(targetURL, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := p.applyWebhookEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return p.Client.Do(req)
+}
+
+// NewReceiveLicenseEventWebhookRequest builds a application/json POST request for the licenseEvent webhook
+func NewReceiveLicenseEventWebhookRequest(targetURL string, params *ReceiveLicenseEventParams, body ReceiveLicenseEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReceiveLicenseEventWebhookRequestWithBody(targetURL, params, "application/json", bodyReader)
+}
+
+// NewReceiveLicenseEventWebhookRequestWithBody builds a POST request for the licenseEvent webhook with any body
+func NewReceiveLicenseEventWebhookRequestWithBody(targetURL string, params *ReceiveLicenseEventParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+	_ = err
+
+	reqURL, err := url.Parse(targetURL)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, reqURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook-id", params.WebhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-id", headerParam0)
+
+		var headerParam1 string
+
+		headerParam1, err = runtime.StyleParamWithOptions("simple", false, "webhook-timestamp", params.WebhookTimestamp, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-timestamp", headerParam1)
+
+		var headerParam2 string
+
+		headerParam2, err = runtime.StyleParamWithOptions("simple", false, "webhook-signature", params.WebhookSignature, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("webhook-signature", headerParam2)
+
+	}
+	return req, nil
 }
