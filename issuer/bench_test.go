@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/seal"
@@ -18,6 +19,12 @@ import (
 // benchService is a Service on a fresh SQLite store with one brand, one
 // product, one license and one activation; cache may be nil.
 func benchService(b *testing.B, cache store.Cache) (*Service, string) {
+	b.Helper()
+	return testService(b, cache, nil)
+}
+
+// testService is benchService with a clock (nil: time.Now).
+func testService(b testing.TB, cache store.Cache, now func() time.Time) (*Service, string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
@@ -36,7 +43,7 @@ func benchService(b *testing.B, cache store.Cache) (*Service, string) {
 	if err := km.Sync(ctx); err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Store: st, Keys: km, Secrets: sec, Cache: cache, Issuer: "https://licensed.test"})
+	s := New(Config{Store: st, Keys: km, Secrets: sec, Cache: cache, Issuer: "https://licensed.test", Now: now})
 	if _, err := s.CreateBrand(ctx, AdminActor, Origin{}, BrandInput{Slug: "b", Name: "B"}); err != nil {
 		b.Fatal(err)
 	}

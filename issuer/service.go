@@ -22,6 +22,7 @@ type Service struct {
 	cache   store.Cache
 	issuer  string
 	now     func() time.Time
+	reuse   *tokenReuse
 }
 
 // Config wires a Service; every member but Cache and Now is required.
@@ -46,7 +47,7 @@ func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, now: c.Now}
+	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, now: c.Now, reuse: newTokenReuse()}
 }
 
 // Scopes an API key may carry.
