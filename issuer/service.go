@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,7 @@ type Service struct {
 	issuer  string
 	now     func() time.Time
 	reuse   *tokenReuse
+	touched sync.Map // API key id -> when this process last wrote its last_used_at
 }
 
 // Config wires a Service; every member but Cache and Now is required.

@@ -16,7 +16,8 @@ import (
 // Every script starts with this prelude. KEYS[1] is the epoch key, KEYS[2]
 // the sequence key; ARGV[1] is "1" when invalidations may have been lost
 // (the epoch is bumped first), ARGV[2] the cache key prefix. It leaves the
-// current epoch in epoch and the prefix of the epoch's keys in base.
+// current epoch in epoch and the prefix of the epoch's keys in base. A new
+// epoch is published as "*" on the invalidations channel (see watch.go).
 //
 // Generations and epochs are values of one sequence, so each is handed out
 // once: a generation token matches only the generation key it was read
@@ -32,10 +33,12 @@ local function nextval()
   end
   return string.format('%d', redis.call('INCR', KEYS[2]))
 end
+local channel = ARGV[2] .. 'invalidations'
 local epoch = redis.call('GET', KEYS[1])
 if ARGV[1] == '1' or not epoch then
   epoch = nextval()
   redis.call('SET', KEYS[1], epoch)
+  redis.call('PUBLISH', channel, '*')
 end
 local base = ARGV[2] .. epoch .. ':'
 `
@@ -69,13 +72,15 @@ return 1
 `)
 
 // invalidateScript: ARGV[3] is the generation TTL in milliseconds, ARGV[4:]
-// the keys, which all move to one new generation and lose their values.
+// the keys, which all move to one new generation and lose their values;
+// they are published, one a line, for the memos of every replica.
 var invalidateScript = goredis.NewScript(prelude + `
 local g = nextval()
 for i = 4, #ARGV do
   redis.call('SET', base .. 'g:' .. ARGV[i], g, 'PX', ARGV[3])
   redis.call('DEL', base .. 'v:' .. ARGV[i])
 end
+redis.call('PUBLISH', channel, table.concat(ARGV, '\n', 4))
 return 1
 `)
 

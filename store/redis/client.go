@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -37,8 +38,13 @@ var ErrUnreachable = fmt.Errorf("redis unreachable: %w", store.ErrUnavailable)
 type Client struct {
 	rdb     *goredis.Client
 	prefix  string
+	channel string // of invalidations (watch.go)
 	cache   *Cache
 	limiter *Limiter
+
+	stop     context.Context // canceled by Close, ends Watch
+	cancel   context.CancelFunc
+	watchers sync.WaitGroup
 }
 
 type config struct {
@@ -95,8 +101,12 @@ func New(url string, opts ...Option) (*Client, error) {
 	}
 	applyDefaults(o, cfg.timeout)
 	rdb := goredis.NewClient(o)
+	stop, cancel := newStop()
 	return &Client{
 		rdb:     rdb,
+		stop:    stop,
+		cancel:  cancel,
+		channel: cfg.prefix + "cache:invalidations",
 		prefix:  cfg.prefix,
 		cache:   newCache(rdb, cfg),
 		limiter: newLimiter(rdb, cfg.prefix),
@@ -163,6 +173,8 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Close stops background work and closes every connection.
 func (c *Client) Close() error {
+	c.cancel()
+	c.watchers.Wait()
 	c.cache.close()
 	return c.rdb.Close()
 }
