@@ -13,6 +13,7 @@ import (
 	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/local"
+	"github.com/licensedhq/licensed/store/memo"
 	"github.com/licensedhq/licensed/store/sqlite"
 )
 
@@ -97,6 +98,15 @@ func BenchmarkValidateLicenseCached(b *testing.B) {
 func BenchmarkValidateActivationStore(b *testing.B) { benchValidate(b, nil, "example.org") }
 func BenchmarkValidateActivationCached(b *testing.B) {
 	benchValidate(b, local.NewCache(), "example.org")
+}
+
+// The same through the memo in front of the cache: what `licensed serve`
+// runs on SQLite (and, with Redis behind it, on every replica).
+func BenchmarkValidateLicenseMemo(b *testing.B) {
+	benchValidate(b, memo.New(local.NewCache()), "")
+}
+func BenchmarkValidateActivationMemo(b *testing.B) {
+	benchValidate(b, memo.New(local.NewCache()), "example.org")
 }
 
 // BenchmarkEd25519Sign is the floor of every validation: the signature of
