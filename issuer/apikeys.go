@@ -88,9 +88,8 @@ func (s *Service) touch(ctx context.Context, id string, last *time.Time) {
 	if last != nil && now.Sub(*last) < touchEvery {
 		return
 	}
-	if t, ok := s.touched.Load(id); ok && now.Sub(t.(time.Time)) < touchEvery {
+	if !s.touched.due(id, now, touchEvery) {
 		return
 	}
-	s.touched.Store(id, now)
 	_ = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchAPIKey(ctx, id, now.UTC()) })
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,7 +23,8 @@ type Service struct {
 	issuer  string
 	now     func() time.Time
 	reuse   *tokenReuse
-	touched sync.Map // API key id -> when this process last wrote its last_used_at
+	touched recent // API keys' last_used_at written by this process
+	seenAt  recent // activations' last_seen_at written by this process
 }
 
 // Config wires a Service; every member but Cache and Now is required.

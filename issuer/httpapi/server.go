@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,7 @@ type Server struct {
 	version        Version
 	draining       atomic.Bool
 	handler        http.Handler
+	fields         sync.Map // reflect.Type of an input -> its json fields (decode.go)
 }
 
 // New returns a Server with every route registered.

@@ -17,10 +17,12 @@ const DefaultMaxEntries = 50_000
 // Keep serve decoded values from memory.
 //
 // Every invalidation — Invalidate, Drop, Reset — moves one sequence, which
-// Stamp reads and Keep compares: a value read before an invalidation is
-// never kept after it. The sequence is one for all keys, so an invalidation
-// of one key also refuses the fills of others in flight; that costs those
-// readers one more read of the shared cache, never a stale value.
+// Stamp reads, and records it as the key's last invalidation; Keep refuses
+// a value whose key was invalidated after its stamp: a value read before
+// an invalidation is never kept after it, while fills of other keys go on.
+// The record is bounded like the values: past max keys it is emptied and
+// its floor raised to the sequence, so every stamp from before is refused
+// for every key — one more read of the shared cache, never a stale value.
 type Cache struct {
 	inner store.Cache
 	now   func() time.Time
@@ -28,6 +30,8 @@ type Cache struct {
 
 	mu      sync.RWMutex
 	entries map[string]entry
+	inval   map[string]uint64 // key -> the sequence of its last invalidation
+	floor   uint64            // the last invalidation of keys not in inval
 	seq     uint64
 	up      bool
 }
@@ -64,7 +68,7 @@ func WithClock(now func() time.Time) Option {
 
 // New returns an empty memo in front of inner, up unless Down is given.
 func New(inner store.Cache, opts ...Option) *Cache {
-	c := &Cache{inner: inner, now: time.Now, max: DefaultMaxEntries, entries: make(map[string]entry), up: true}
+	c := &Cache{inner: inner, now: time.Now, max: DefaultMaxEntries, entries: make(map[string]entry), inval: make(map[string]uint64), up: true}
 	for _, o := range opts {
 		o(c)
 	}
@@ -99,8 +103,13 @@ func (c *Cache) Drop(keys ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
+	if len(c.inval)+len(keys) > c.max {
+		clear(c.inval)
+		c.floor = c.seq
+	}
 	for _, k := range keys {
 		delete(c.entries, k)
+		c.inval[k] = c.seq
 	}
 }
 
@@ -111,6 +120,8 @@ func (c *Cache) Reset(up bool) {
 	defer c.mu.Unlock()
 	c.seq++
 	clear(c.entries)
+	clear(c.inval)
+	c.floor = c.seq
 	c.up = up
 }
 
@@ -141,7 +152,7 @@ func (c *Cache) Stamp() uint64 {
 	return c.seq
 }
 
-// Keep keeps value for ttl if the memo is up and nothing was invalidated
+// Keep keeps value for ttl if the memo is up and key was not invalidated
 // since stamp. A full memo is emptied first.
 func (c *Cache) Keep(key string, stamp uint64, value any, ttl time.Duration) {
 	if ttl <= 0 {
@@ -150,7 +161,11 @@ func (c *Cache) Keep(key string, stamp uint64, value any, ttl time.Duration) {
 	expires := c.now().Add(ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.up || c.seq != stamp {
+	last, ok := c.inval[key]
+	if !ok {
+		last = c.floor
+	}
+	if !c.up || last > stamp {
 		return
 	}
 	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {

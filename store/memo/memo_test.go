@@ -40,16 +40,26 @@ func TestKeepRecall(t *testing.T) {
 	}
 }
 
-// TestStampRefusesStaleFills: a value read before an invalidation — of
-// this process (Invalidate) or told by another (Drop, Reset) — is never
-// kept after it, whichever key it was.
+// TestStampRefusesStaleFills: a value read before an invalidation of its
+// key — of this process (Invalidate) or told by another (Drop, Reset) — is
+// never kept after it; an invalidation of another key does not stop it.
 func TestStampRefusesStaleFills(t *testing.T) {
 	ctx := context.Background()
-	m := memo.New(local.NewCache())
+	m := memo.New(local.NewCache(), memo.WithMaxEntries(3))
+	stamp := m.Stamp()
+	m.Invalidate(ctx, "other")
+	m.Keep("a", stamp, "current", time.Minute)
+	if _, ok := m.Recall("a"); !ok {
+		t.Fatal("an invalidation of another key refused a fill")
+	}
+	m.Invalidate(ctx, "a")
 	for name, inval := range map[string]func(){
-		"invalidate": func() { m.Invalidate(ctx, "other") },
+		"invalidate": func() { m.Invalidate(ctx, "a") },
 		"drop":       func() { m.Drop("a") },
 		"reset":      func() { m.Reset(true) },
+		// past its bound the record of invalidations forgets keys, and
+		// refuses every fill from before
+		"overflow": func() { m.Drop("w", "x", "y", "z") },
 	} {
 		stamp := m.Stamp()
 		inval()
