@@ -7,10 +7,13 @@
 // change from run to run; the ratio to the ceiling measured in between is
 // the result.
 //
+// Each operation is measured in slices (half a second by default)
+// alternating with slices of the ceiling, so that both see the same load
+// from whatever else the machine runs; the ratio of their rates is taken
+// per repetition, and the report gives medians over repetitions.
+//
 // It seeds what it needs through the API, with a platform admin key
 // (`licensed api-keys create --platform --scopes admin`): a brand, a
-// product, brand API keys, licenses and activations. Repetitions are
-// interleaved (each repetition runs the ceiling and every operation once)
-// and the report gives medians. docs/load/run.sh starts `licensed serve`
+// product, brand API keys, licenses and activations. docs/load/run.sh starts `licensed serve`
 // on each store and runs this against it.
 package main

@@ -31,47 +31,78 @@ type result struct {
 	errors   int
 }
 
+// sample is what one or more measurements of a workload saw.
+type sample struct {
+	lat     []time.Duration // of the successes
+	errors  int
+	elapsed time.Duration
+}
+
+func (s *sample) add(o sample) {
+	s.lat = append(s.lat, o.lat...)
+	s.errors += o.errors
+	s.elapsed += o.elapsed
+}
+
+func (s sample) result() result {
+	all := slices.Clone(s.lat)
+	slices.Sort(all)
+	r := result{ok: len(all), errors: s.errors}
+	if s.elapsed > 0 {
+		r.rps = float64(len(all)) / s.elapsed.Seconds()
+	}
+	if len(all) > 0 {
+		r.p50 = all[len(all)/2].Round(10 * time.Microsecond)
+		r.p99 = all[len(all)*99/100].Round(10 * time.Microsecond)
+	}
+	return r
+}
+
+// paired measures op and the bare ceiling in alternating slices, d of
+// each in all: on a machine whose load changes by the second, both see the
+// same load, and the ratio of their rates is what the run is for.
+func paired(ctx context.Context, c *http.Client, op, bare workload, conns int, d, slice time.Duration) (opRes, bareRes result) {
+	var o, b sample
+	for done := time.Duration(0); done < d; done += slice {
+		b.add(drive(ctx, c, bare, conns, min(slice, d-done)))
+		o.add(drive(ctx, c, op, conns, min(slice, d-done)))
+	}
+	return o.result(), b.result()
+}
+
 // drive runs conns workers in a closed loop for d: each sends its next
-// request when the last one has answered. Only successes are counted in the
-// rate and the latencies; errors are reported beside them.
-func drive(ctx context.Context, c *http.Client, wl workload, conns int, d time.Duration) result {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+// request when the last one has answered, until d has passed; requests in
+// flight then are waited for (and counted), never cut, so that the
+// connections stay open for the next measurement. Only successes are
+// timed; errors are counted beside them.
+func drive(ctx context.Context, c *http.Client, wl workload, conns int, d time.Duration) sample {
 	lat := make([][]time.Duration, conns)
 	errs := make([]int, conns)
 	var wg sync.WaitGroup
 	start := time.Now()
+	deadline := start.Add(d)
 	for w := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat[w] = make([]time.Duration, 0, 4096)
-			for n := 0; ctx.Err() == nil; n++ {
+			lat[w] = make([]time.Duration, 0, 1024)
+			for n := 0; ctx.Err() == nil && time.Now().Before(deadline); n++ {
 				t0 := time.Now()
 				if do(ctx, c, wl.next(w, n), wl.want) {
 					lat[w] = append(lat[w], time.Since(t0))
-				} else if ctx.Err() == nil {
+				} else {
 					errs[w]++
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var all []time.Duration
-	r := result{}
+	s := sample{elapsed: time.Since(start)}
 	for w := range conns {
-		all = append(all, lat[w]...)
-		r.errors += errs[w]
+		s.lat = append(s.lat, lat[w]...)
+		s.errors += errs[w]
 	}
-	slices.Sort(all)
-	r.ok = len(all)
-	r.rps = float64(len(all)) / elapsed.Seconds()
-	if len(all) > 0 {
-		r.p50 = all[len(all)/2].Round(10 * time.Microsecond)
-		r.p99 = all[len(all)*99/100].Round(10 * time.Microsecond)
-	}
-	return r
+	return s
 }
 
 // do sends r and reads the whole answer (so the connection is reused).

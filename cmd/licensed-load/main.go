@@ -17,7 +17,7 @@ import (
 type options struct {
 	url, adminKey, label, jsonOut string
 	conns, reps, licenses         int
-	duration                      time.Duration
+	duration, slice               time.Duration
 	ops                           []string
 }
 
@@ -34,7 +34,8 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 32, "connections, each with one request in flight")
 	flag.IntVar(&o.reps, "reps", 3, "repetitions, interleaved; the report gives medians")
 	flag.IntVar(&o.licenses, "licenses", 64, "licenses seeded for validation (each with one activation)")
-	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measurement")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each measurement of an operation (and as long of the ceiling beside it)")
+	flag.DurationVar(&o.slice, "slice", 500*time.Millisecond, "the operation and the ceiling alternate in slices this long")
 	flag.StringVar(&ops, "ops", strings.Join(allOps, ","), "operations to drive, of "+strings.Join(allOps, ","))
 	flag.Parse()
 	o.ops = strings.Split(ops, ",")
@@ -65,20 +66,16 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer stop()
-	fmt.Fprintf(os.Stderr, "seeded brand %s: %d licenses; %d connections, %v each, %d repetitions\n", fx.brand, o.licenses, o.conns, o.duration, o.reps)
+	fmt.Fprintf(os.Stderr, "seeded brand %s: %d licenses; %d connections, %v each (alternating with the ceiling every %v), %d repetitions\n",
+		fx.brand, o.licenses, o.conns, o.duration, o.slice, o.reps)
 
-	results := map[string][]result{}
+	results := map[string][]pair{}
 	for rep := range o.reps {
-		for _, name := range append([]string{"bare"}, o.ops...) {
-			var w workload
-			if name == "bare" {
-				w = bareWorkload(bare)
-			} else {
-				w = fx.workload(name)
-			}
-			r := drive(ctx, client, w, o.conns, o.duration)
-			fmt.Fprintf(os.Stderr, "rep %d %-20s %9.0f req/s  p50 %-8v p99 %-8v errors %d\n", rep+1, name, r.rps, r.p50, r.p99, r.errors)
-			results[name] = append(results[name], r)
+		for _, name := range o.ops {
+			op, b := paired(ctx, client, fx.workload(name), bareWorkload(bare), o.conns, o.duration, o.slice)
+			fmt.Fprintf(os.Stderr, "rep %d %-20s %9.0f req/s  p50 %-8v p99 %-8v errors %d   bare %9.0f req/s  ratio %.3f\n",
+				rep+1, name, op.rps, op.p50, op.p99, op.errors, b.rps, op.rps/b.rps)
+			results[name] = append(results[name], pair{op: op, bare: b})
 		}
 	}
 	rep := report(o, results)

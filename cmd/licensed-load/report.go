@@ -18,8 +18,8 @@ type Report struct {
 }
 
 // OpResult is one operation: its rate, its ratio to the bare ceiling (the
-// median of each repetition's ratio to the ceiling measured in it), its
-// latencies and its failed requests.
+// median over repetitions of its rate over the ceiling's, measured in
+// alternating slices beside it), its latencies and its failed requests.
 type OpResult struct {
 	Name   string  `json:"name"`
 	RPS    float64 `json:"rps"`
@@ -29,37 +29,41 @@ type OpResult struct {
 	Errors int     `json:"errors"`
 }
 
-func report(o options, res map[string][]result) Report {
+// pair is one measurement of an operation and of the ceiling beside it.
+type pair struct{ op, bare result }
+
+func report(o options, res map[string][]pair) Report {
 	r := Report{Label: o.label, Conns: o.conns, Duration: o.duration.String(), Reps: o.reps}
-	bare := res["bare"]
-	r.Bare = median(mapped(bare, func(x result) float64 { return x.rps }))
+	var bares []float64
 	for _, name := range o.ops {
-		rs := res[name]
-		ratios := make([]float64, len(rs))
+		ps := res[name]
+		ratios := make([]float64, len(ps))
 		errs := 0
-		for i, x := range rs {
-			if bare[i].rps > 0 {
-				ratios[i] = x.rps / bare[i].rps
+		for i, p := range ps {
+			if p.bare.rps > 0 {
+				ratios[i] = p.op.rps / p.bare.rps
 			}
-			errs += x.errors
+			errs += p.op.errors
+			bares = append(bares, p.bare.rps)
 		}
 		r.Ops = append(r.Ops, OpResult{
 			Name:   name,
-			RPS:    median(mapped(rs, func(x result) float64 { return x.rps })),
+			RPS:    median(mapped(ps, func(p pair) float64 { return p.op.rps })),
 			Ratio:  median(ratios),
-			P50:    time.Duration(median(mapped(rs, func(x result) float64 { return float64(x.p50) }))).Round(10 * time.Microsecond).String(),
-			P99:    time.Duration(median(mapped(rs, func(x result) float64 { return float64(x.p99) }))).Round(10 * time.Microsecond).String(),
+			P50:    time.Duration(median(mapped(ps, func(p pair) float64 { return float64(p.op.p50) }))).Round(10 * time.Microsecond).String(),
+			P99:    time.Duration(median(mapped(ps, func(p pair) float64 { return float64(p.op.p99) }))).Round(10 * time.Microsecond).String(),
 			Errors: errs,
 		})
 	}
+	r.Bare = median(bares)
 	return r
 }
 
 func (r Report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%s: %d connections, %s per measurement, medians of %d interleaved repetitions\n\n", r.Label, r.Conns, r.Duration, r.Reps)
+	fmt.Fprintf(&b, "\n%s: %d connections, %s per operation alternating with as much of the ceiling, medians of %d repetitions\n\n", r.Label, r.Conns, r.Duration, r.Reps)
 	fmt.Fprintf(&b, "| operation | req/s | ratio to bare | p50 | p99 | failed |\n|---|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| bare net/http, 200 B JSON (ceiling) | %.0f | 1 | | | |\n", r.Bare)
+	fmt.Fprintf(&b, "| bare net/http, 200 B JSON (ceiling; median of all slices) | %.0f | 1 | | | |\n", r.Bare)
 	for _, o := range r.Ops {
 		fmt.Fprintf(&b, "| %s | %.0f | %.3f | %s | %s | %d |\n", o.Name, o.RPS, o.Ratio, o.P50, o.P99, o.Errors)
 	}

@@ -3,9 +3,9 @@
 # (cmd/licensed-load): for each store shape, start `licensed serve` (rate
 # limits off), make a platform admin key with the CLI, and let
 # licensed-load seed through the API and drive validate, activate,
-# provision and search in a closed loop beside a bare net/http ceiling
-# measured in the same process and run. Ratios to that ceiling are the
-# result; the machine is shared and noisy.
+# provision and search in a closed loop, each in half-second slices
+# alternating with a bare net/http ceiling served by the load tool itself.
+# Ratios to that ceiling are the result; the machine is shared and noisy.
 #
 #   docs/load/run.sh                          # every shape, 5 s x 3 repetitions
 #   SHAPES=sqlite docs/load/run.sh            # one shape (sqlite, postgres, postgres+redis)
