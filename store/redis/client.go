@@ -26,6 +26,9 @@ const (
 	// invalidation or fill; it caps every value's TTL, since a value must
 	// never outlive the generation that guards it.
 	DefaultGenerationTTL = 7 * 24 * time.Hour
+	// DefaultAckWait bounds how long an Invalidate waits for the memos of
+	// every replica to acknowledge it (watch.go).
+	DefaultAckWait = 500 * time.Millisecond
 )
 
 // ErrUnreachable wraps errors that mean Redis could not be reached or did
@@ -52,6 +55,7 @@ type config struct {
 	timeout       time.Duration
 	generationTTL time.Duration
 	reconcileEach time.Duration
+	ackWait       time.Duration
 }
 
 // Option configures New and Open.
@@ -91,6 +95,7 @@ func New(url string, opts ...Option) (*Client, error) {
 		timeout:       DefaultTimeout,
 		generationTTL: DefaultGenerationTTL,
 		reconcileEach: 250 * time.Millisecond,
+		ackWait:       DefaultAckWait,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -13,7 +13,8 @@
 //	<prefix>cache:epoch             the current epoch (a value of the sequence); no TTL
 //	<prefix>cache:<epoch>:v:<key>   a cached value; TTL given to Set, at most the generation TTL
 //	<prefix>cache:<epoch>:g:<key>   the key's generation; TTL 7 days, renewed by Invalidate and Set
-//	<prefix>cache:invalidations     (a pub/sub channel, not a key) invalidated keys, "*" for a new epoch
+//	<prefix>cache:invalidations     (a pub/sub channel, not a key) "#<id>" and invalidated keys, "*" for a new epoch
+//	<prefix>cache:invalidations:acks (a channel) the ids of invalidations a memo has applied
 //
 // Get, Set and Invalidate are each one Lua script, so each is one round
 // trip and atomic: Get reads the epoch, the value and the generation
@@ -45,7 +46,12 @@
 // channel; the memo serves only while the subscription is confirmed and
 // answers pings (every 200 ms of silence), and forgets everything whenever
 // it is not, so a memo never serves a value whose invalidation it may have
-// missed. Pub/sub channels are global to a Redis server, not per database:
+// missed. Every subscriber acknowledges each invalidation once its memo
+// dropped the keys (on <prefix>cache:invalidations:acks), and Invalidate
+// waits for as many acknowledgements as the message reached subscribers,
+// at most DefaultAckWait: a change acknowledged to its caller is gone from
+// every memo, not merely on its way there. Pub/sub channels are global to
+// a Redis server, not per database:
 // the prefix keeps deployments (and tests) from hearing each other.
 //
 // # The epoch: invalidations lost to an outage

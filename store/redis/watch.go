@@ -10,12 +10,14 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Every Invalidate publishes its keys, one a line, on the channel
+// Every Invalidate publishes an id and its keys, one a line, on the channel
 // <prefix>cache:invalidations (channels are global to a Redis server, not
 // per database: the prefix is what keeps deployments, and tests, apart);
 // a new epoch publishes "*". Watch feeds them to an in-process memo
 // (store/memo), which serves only while this subscription vouches that it
-// hears everything.
+// hears everything. Each subscriber acknowledges an invalidation on
+// <prefix>cache:invalidations:acks once its memo dropped the keys, and the
+// invalidating client waits for every acknowledgement (acks.go).
 
 // Watcher is told of the invalidations of every replica.
 type Watcher interface {
@@ -36,6 +38,7 @@ const watchEvery = 200 * time.Millisecond
 // Close. Call it once per Watcher; w starts down (Reset(true) comes with
 // the first confirmed subscription).
 func (c *Client) Watch(w Watcher) {
+	c.cache.acks.watching.Store(true)
 	c.watchers.Add(1)
 	go func() {
 		defer c.watchers.Done()
@@ -54,7 +57,7 @@ func (c *Client) Watch(w Watcher) {
 // watchOnce runs one subscription until it fails or goes silent.
 func (c *Client) watchOnce(w Watcher) {
 	ctx := c.stop
-	ps := c.rdb.Subscribe(ctx, c.channel)
+	ps := c.rdb.Subscribe(ctx, c.channel, c.channel+":acks")
 	defer ps.Close()
 	heard, pinged := time.Now(), false
 	for {
@@ -82,10 +85,21 @@ func (c *Client) watchOnce(w Watcher) {
 				w.Reset(true)
 			}
 		case *goredis.Message:
-			if m.Payload == "*" {
+			switch {
+			case m.Channel != c.channel:
+				c.cache.acks.ack(m.Payload)
+			case m.Payload == "*":
 				w.Reset(true)
-			} else {
-				w.Drop(strings.Split(m.Payload, "\n")...)
+			default:
+				keys := strings.Split(m.Payload, "\n")
+				if !strings.HasPrefix(keys[0], "#") { // from a version without acks
+					w.Drop(keys...)
+					continue
+				}
+				w.Drop(keys[1:]...)
+				// Acknowledged after the drop: the invalidating replica
+				// waits for it before answering its caller.
+				c.rdb.Publish(ctx, c.channel+":acks", keys[0])
 			}
 		}
 	}

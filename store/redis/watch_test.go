@@ -2,6 +2,7 @@ package redis_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -78,6 +79,34 @@ func TestWatchInvalidations(t *testing.T) {
 	for _, k := range []string{"lk:1", "lk:2", "ak:3"} {
 		if !kept(other, k) {
 			t.Fatalf("a memo under another prefix lost %s", k)
+		}
+	}
+}
+
+// TestInvalidateWaitsForMemos: an Invalidate through a replica that
+// watches returns once every replica's memo has dropped the keys, so a
+// request sent after the change was acknowledged never finds them there.
+func TestInvalidateWaitsForMemos(t *testing.T) {
+	u := storetest.RedisURL(t)
+	prefix := storetest.RedisPrefix(t, u)
+	a := openAt(t, u, redis.WithPrefix(prefix))
+	if _, _, _, err := a.Cache().Get(context.Background(), "warm"); err != nil {
+		t.Fatal(err)
+	}
+	ma := watched(t, a)
+	memos := []*memo.Cache{ma, watched(t, openAt(t, u, redis.WithPrefix(prefix))), watched(t, openAt(t, u, redis.WithPrefix(prefix)))}
+	for i := range 20 {
+		key := "lk:" + strconv.Itoa(i)
+		for _, m := range memos {
+			keep(m, key)
+		}
+		if err := ma.Invalidate(context.Background(), key); err != nil {
+			t.Fatal(err)
+		}
+		for j, m := range memos {
+			if kept(m, key) {
+				t.Fatalf("round %d: replica %d still had the key when Invalidate returned", i, j)
+			}
 		}
 	}
 }
