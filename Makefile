@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS ?= -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build run test lint bench fuzz dockerlint openapi-lint update-redoc
+.PHONY: build run test lint bench load fuzz dockerlint openapi-lint update-redoc
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/licensed
@@ -24,6 +24,12 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Closed-loop load on every store shape with cmd/licensed-load, as ratios
+# to a bare net/http ceiling (docs/PERFORMANCE.md); DURATION=10s REPS=5 for
+# the long run, SHAPES=sqlite for one shape.
+load:
+	docs/load/run.sh
 
 # Each fuzz target for a minute; `go test` alone runs their seed corpus.
 fuzz:

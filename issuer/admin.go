@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base32"
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/licensedhq/licensed/store"
 )
@@ -172,47 +170,3 @@ func randomToken(n int) string {
 }
 
 var errUnauthorized = &Error{Code: CodeUnauthorized, Detail: "a valid API key is required: Authorization: Bearer lk_..."}
-
-// touchEvery limits last_used_at writes to one a minute per key.
-const touchEvery = time.Minute
-
-// Authenticate resolves a bearer API key. Unknown, malformed and revoked
-// keys all answer unauthorized, alike.
-func (s *Service) Authenticate(ctx context.Context, bearer string) (Principal, error) {
-	rest, ok := strings.CutPrefix(bearer, apiKeyPrefix)
-	prefix, secret, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 || prefix == "" || secret == "" {
-		return Principal{}, errUnauthorized
-	}
-	k, err := s.store.APIKeyByPrefix(ctx, prefix)
-	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, errUnauthorized
-	}
-	if err != nil {
-		return Principal{}, err
-	}
-	sum := sha256.Sum256([]byte(secret))
-	if subtle.ConstantTimeCompare(sum[:], k.SecretHash) != 1 || k.RevokedAt != nil {
-		return Principal{}, errUnauthorized
-	}
-	p := Principal{KeyID: k.ID, Scopes: k.Scopes}
-	if k.BrandID != nil {
-		b, err := s.store.BrandByID(ctx, *k.BrandID)
-		if err != nil {
-			return Principal{}, err
-		}
-		p.BrandID, p.BrandSlug = b.ID, b.Slug
-	}
-	s.touch(ctx, k)
-	return p, nil
-}
-
-// touch records the key's use, at most once a minute; a failure to record
-// it must not fail the request it authenticated.
-func (s *Service) touch(ctx context.Context, k store.APIKey) {
-	now := s.now()
-	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
-		return
-	}
-	_ = s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchAPIKey(ctx, k.ID, now.UTC()) })
-}

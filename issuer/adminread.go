@@ -244,5 +244,8 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, o Origin, ref s
 	if err != nil {
 		return APIKey{}, err
 	}
+	// Authentication caches keys (apikeys.go): drop this one on every
+	// replica before answering that it is revoked.
+	s.invalidate(ctx, apiKeyCacheKey(k.Prefix))
 	return (&brandSlugs{q: s.store}).view(ctx, k)
 }

@@ -7,17 +7,25 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/licensedhq/licensed/keys"
 	"github.com/licensedhq/licensed/seal"
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/local"
+	"github.com/licensedhq/licensed/store/memo"
 	"github.com/licensedhq/licensed/store/sqlite"
 )
 
 // benchService is a Service on a fresh SQLite store with one brand, one
 // product, one license and one activation; cache may be nil.
 func benchService(b *testing.B, cache store.Cache) (*Service, string) {
+	b.Helper()
+	return testService(b, cache, nil)
+}
+
+// testService is benchService with a clock (nil: time.Now).
+func testService(b testing.TB, cache store.Cache, now func() time.Time) (*Service, string) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
@@ -36,7 +44,7 @@ func benchService(b *testing.B, cache store.Cache) (*Service, string) {
 	if err := km.Sync(ctx); err != nil {
 		b.Fatal(err)
 	}
-	s := New(Config{Store: st, Keys: km, Secrets: sec, Cache: cache, Issuer: "https://licensed.test"})
+	s := New(Config{Store: st, Keys: km, Secrets: sec, Cache: cache, Issuer: "https://licensed.test", Now: now})
 	if _, err := s.CreateBrand(ctx, AdminActor, Origin{}, BrandInput{Slug: "b", Name: "B"}); err != nil {
 		b.Fatal(err)
 	}
@@ -90,6 +98,15 @@ func BenchmarkValidateLicenseCached(b *testing.B) {
 func BenchmarkValidateActivationStore(b *testing.B) { benchValidate(b, nil, "example.org") }
 func BenchmarkValidateActivationCached(b *testing.B) {
 	benchValidate(b, local.NewCache(), "example.org")
+}
+
+// The same through the memo in front of the cache: what `licensed serve`
+// runs on SQLite (and, with Redis behind it, on every replica).
+func BenchmarkValidateLicenseMemo(b *testing.B) {
+	benchValidate(b, memo.New(local.NewCache()), "")
+}
+func BenchmarkValidateActivationMemo(b *testing.B) {
+	benchValidate(b, memo.New(local.NewCache()), "example.org")
 }
 
 // BenchmarkEd25519Sign is the floor of every validation: the signature of

@@ -34,14 +34,34 @@ func activationCacheKey(licenseID, instance string) string {
 
 // cachedRead answers from the cache, or loads from the store and fills the
 // cache. A cache that fails is a miss: the store is the source of truth.
+// When the cache has an in-process memo (store.Memo), what was decoded or
+// loaded is kept there too, and a memo hit is returned as it is: values of
+// T are shared between readers and must never be changed.
 func cachedRead[T any](ctx context.Context, c store.Cache, key string, ttl time.Duration, load func() (T, error)) (T, error) {
 	if c == nil {
 		return load()
+	}
+	m, _ := c.(store.Memo)
+	var stamp uint64
+	if m != nil {
+		// The memo may keep a value it read from the shared cache just
+		// before the value's TTL there ended: each layer keeps it half
+		// the TTL, so the two together never serve it longer than ttl.
+		ttl /= 2
+		if v, ok := m.Recall(key); ok {
+			if t, ok := v.(T); ok {
+				return t, nil
+			}
+		}
+		stamp = m.Stamp()
 	}
 	raw, gen, ok, err := c.Get(ctx, key)
 	if err == nil && ok {
 		var v T
 		if json.Unmarshal(raw, &v) == nil {
+			if m != nil {
+				m.Keep(key, stamp, v, ttl)
+			}
 			return v, nil
 		}
 	}
@@ -51,6 +71,9 @@ func cachedRead[T any](ctx context.Context, c store.Cache, key string, ttl time.
 	}
 	if b, merr := json.Marshal(v); merr == nil {
 		_ = c.Set(ctx, key, gen, b, ttl) // a failed fill only costs the next reader a store read
+		if m != nil {
+			m.Keep(key, stamp, v, ttl)
+		}
 	}
 	return v, nil
 }
@@ -109,8 +132,18 @@ func (s *Service) keyLicenses(ctx context.Context, key keyRef) ([]store.License,
 	})
 }
 
-// liveActivation is the seat instance holds, or nil.
+// liveActivation is the seat instance holds, or nil: a copy of its own,
+// which the caller may change (seen does), since the snapshot is shared.
 func (s *Service) liveActivation(ctx context.Context, brandID, licenseID, instance string) (*store.Activation, error) {
+	a, err := s.cachedActivation(ctx, brandID, licenseID, instance)
+	if a == nil || err != nil {
+		return nil, err
+	}
+	own := *a
+	return &own, nil
+}
+
+func (s *Service) cachedActivation(ctx context.Context, brandID, licenseID, instance string) (*store.Activation, error) {
 	return cachedRead(ctx, s.cache, activationCacheKey(licenseID, instance), snapshotTTL, func() (*store.Activation, error) {
 		a, err := s.store.LiveActivation(ctx, brandID, licenseID, instance)
 		if errors.Is(err, store.ErrNotFound) {

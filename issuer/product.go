@@ -211,7 +211,7 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 			code = NotActivated
 		}
 		if act != nil {
-			s.seen(ctx, act, instance, now)
+			s.seen(ctx, l, act, instance, now)
 		}
 	}
 	v := Validation{Valid: usableCode(code), Code: code, Licenses: []ProductLicense{productView(l, now)}}
@@ -244,6 +244,9 @@ func (s *Service) liveSeat(ctx context.Context, l store.License, instance string
 	case pastTTL(l, fresh, now):
 		return nil, nil
 	}
+	// The snapshot was too old to believe: let the next reader fill a
+	// fresh one rather than come here too.
+	s.invalidate(ctx, activationCacheKey(l.ID, instance))
 	return &fresh, nil
 }
 
@@ -262,12 +265,20 @@ const seenEvery = time.Second
 // seen records that an activated instance checked in. It is bookkeeping:
 // when the write fails (the database is away, the seat was released
 // meanwhile) the validation still answers from what it read.
-func (s *Service) seen(ctx context.Context, a *store.Activation, instance string, now time.Time) {
-	if now.Sub(a.LastSeenAt) < seenEvery {
+//
+// The activation's snapshot is not invalidated for it: its last_seen_at is
+// read only to tell a seat past the product's activation TTL, which
+// liveSeat confirms in the store before believing it. It is invalidated
+// when it is half the TTL old, so that a seat in use keeps answering from
+// the snapshot; without a TTL, never. (Invalidating on every write made
+// each activation's snapshot a miss every second, on every replica.)
+func (s *Service) seen(ctx context.Context, l store.License, a *store.Activation, instance string, now time.Time) {
+	if now.Sub(a.LastSeenAt) < seenEvery || !s.seenAt.due(a.ID, now, seenEvery) {
 		return
 	}
+	stale := l.Policy.ActivationTTL > 0 && now.Sub(a.LastSeenAt) >= l.Policy.ActivationTTL/2
 	a.LastSeenAt = now
-	if err := s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) }); err == nil {
+	if err := s.store.InTx(ctx, func(tx store.Tx) error { return tx.TouchActivation(ctx, a.ID, a.InstanceName, now) }); err == nil && stale {
 		s.invalidate(ctx, activationCacheKey(a.LicenseID, instance))
 	}
 }

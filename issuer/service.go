@@ -24,6 +24,9 @@ type Service struct {
 	issuer   string
 	webhooks webhook.Policy
 	now      func() time.Time
+	reuse    *tokenReuse
+	touched  recent // API keys' last_used_at written by this process
+	seenAt   recent // activations' last_seen_at written by this process
 }
 
 // Config wires a Service; every member but Cache and Now is required.
@@ -50,7 +53,7 @@ func New(c Config) *Service {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, webhooks: c.Webhooks, now: c.Now}
+	return &Service{store: c.Store, keys: c.Keys, secrets: c.Secrets, cache: c.Cache, issuer: c.Issuer, webhooks: c.Webhooks, now: c.Now, reuse: newTokenReuse()}
 }
 
 // Scopes an API key may carry.

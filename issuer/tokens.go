@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -12,7 +13,8 @@ import (
 // token signs the claims of docs/TOKENS.md for l as of now: an activation token
 // when a is given, else a license token. It returns "" when no token can be
 // issued because the license's expiry (or, with a grace period, the end of
-// its grace) is not after now.
+// its grace) is not after now. A token signed for the same answer a moment
+// ago is returned again instead (see reuse.go).
 func (s *Service) token(l store.License, a *store.Activation, now time.Time) (string, error) {
 	iat := now.Unix()
 	exp := now.Add(l.TokenTTL).Unix()
@@ -22,7 +24,6 @@ func (s *Service) token(l store.License, a *store.Activation, now time.Time) (st
 		Audience:     productRef(l),
 		IssuedAt:     iat,
 		NotBefore:    iat,
-		ID:           newID(),
 		Status:       string(effectiveStatus(l, now)),
 		Seats:        l.Seats,
 		Entitlements: nonNil(l.Entitlements),
@@ -48,9 +49,29 @@ func (s *Service) token(l store.License, a *store.Activation, now time.Time) (st
 	if err != nil {
 		return "", err
 	}
+	fp := fingerprint{
+		kid: kid, audience: c.Audience, status: c.Status, instance: c.Instance,
+		seats: c.Seats, tokenTTL: l.TokenTTL, version: l.Version,
+	}
+	if c.LicenseExpiry != nil {
+		fp.licenseExpiry = *c.LicenseExpiry
+	}
+	if c.GraceUntil != nil {
+		fp.graceUntil = *c.GraceUntil
+	}
+	rk := reuseKeyOf(l, a)
+	if tok, ok := s.reuse.get(rk, fp, c.Entitlements, now); ok {
+		return tok, nil
+	}
+	c.ID = newID()
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, tokenClaims{c})
 	t.Header = map[string]any{"alg": jwt.SigningMethodEdDSA.Alg(), "typ": verifier.TokenType, "kid": kid}
-	return t.SignedString(key)
+	tok, err := t.SignedString(key)
+	if err != nil {
+		return "", err
+	}
+	s.reuse.put(rk, reuseEntry{fp: fp, entitlements: slices.Clone(c.Entitlements), token: tok, signedAt: now, exp: exp})
+	return tok, nil
 }
 
 // tokenClaims lets golang-jwt sign verifier.Claims, the one definition of

@@ -26,3 +26,21 @@ type Cache interface {
 	// replica sharing the cache.
 	Invalidate(ctx context.Context, keys ...string) error
 }
+
+// Memo is what a Cache with an in-process layer of decoded values offers
+// (store/memo): a hit costs neither a round trip nor decoding. A value kept
+// is shared by every reader that recalls it, so none may change it.
+//
+// The stamp makes the read-then-keep race safe, as the generation does for
+// Set: take it before reading the Cache or the store, hand it to Keep with
+// what was read, and Keep keeps nothing if an invalidation (of this replica
+// or, as told, of another) may have happened in between.
+type Memo interface {
+	// Recall returns the value kept for key, if one is and is fresh.
+	Recall(key string) (any, bool)
+	// Stamp is taken before the reads whose result is handed to Keep.
+	Stamp() uint64
+	// Keep keeps value for key for ttl, unless an invalidation may have
+	// happened since stamp was taken.
+	Keep(key string, stamp uint64, value any, ttl time.Duration)
+}

@@ -12,12 +12,15 @@ import (
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/failover"
 	"github.com/licensedhq/licensed/store/local"
+	"github.com/licensedhq/licensed/store/memo"
 	"github.com/licensedhq/licensed/store/redis"
 )
 
 // openCacheAndLimiter picks where snapshots and rate limits live:
 //
-//   - Redis when configured: shared by every replica, with the in-process
+//   - Redis when configured, with an in-process memo of decoded snapshots
+//     in front (store/memo) that every replica's invalidations reach
+//     through Redis pub/sub: shared by every replica, with the in-process
 //     limiter as the fallback while Redis is unreachable (never no limit) and
 //     the store answering what the cache cannot;
 //   - in process on the embedded SQLite default, where this process is the
@@ -30,7 +33,9 @@ func (m *Main) openCacheAndLimiter(ctx context.Context, reg prometheus.Registere
 		if m.Config.postgres() {
 			return nil, fallback, nil
 		}
-		return countCache(local.NewCache(), reg), fallback, nil
+		// This process is the only writer: its memo hears every
+		// invalidation there is.
+		return countCache(memo.New(local.NewCache()), reg), fallback, nil
 	}
 	// go-redis reports dial failures through a process-wide logger; route
 	// them into the JSON log (the breaker already logs the state change).
@@ -60,7 +65,11 @@ func (m *Main) openCacheAndLimiter(ctx context.Context, reg prometheus.Registere
 		up.Set(0)
 		m.log.Warn("redis unreachable at start: running degraded until it answers", "error", err.Error())
 	}
-	cache := countCache(failover.NewCache(rc.Cache(), b), reg)
+	// The memo keeps decoded snapshots in process; it serves only while
+	// the subscription to every replica's invalidations is confirmed.
+	mc := memo.New(failover.NewCache(rc.Cache(), b), memo.Down())
+	rc.Watch(mc)
+	cache := countCache(mc, reg)
 	return cache, failover.NewLimiter(rc.Limiter(), fallback, b), nil
 }
 
@@ -77,10 +86,31 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// countedCache counts hits and misses of the product API's snapshots.
+// countedCache counts hits and misses of the product API's snapshots; a
+// hit of the memo is a hit (its misses are counted by the Get after them).
 type countedCache struct {
 	store.Cache
 	lookups *prometheus.CounterVec
+}
+
+// countedMemo is a countedCache over a cache with a memo.
+type countedMemo struct {
+	countedCache
+	memo store.Memo
+}
+
+func (c countedMemo) Recall(key string) (any, bool) {
+	v, ok := c.memo.Recall(key)
+	if ok {
+		c.lookups.WithLabelValues("hit").Inc()
+	}
+	return v, ok
+}
+
+func (c countedMemo) Stamp() uint64 { return c.memo.Stamp() }
+
+func (c countedMemo) Keep(key string, stamp uint64, value any, ttl time.Duration) {
+	c.memo.Keep(key, stamp, value, ttl)
 }
 
 func countCache(c store.Cache, reg prometheus.Registerer) store.Cache {
@@ -88,7 +118,11 @@ func countCache(c store.Cache, reg prometheus.Registerer) store.Cache {
 		Name: "licensed_cache_lookups_total", Help: "Snapshot cache lookups by result (hit, miss).",
 	}, []string{"result"})
 	reg.MustRegister(lookups)
-	return countedCache{Cache: c, lookups: lookups}
+	cc := countedCache{Cache: c, lookups: lookups}
+	if m, ok := c.(store.Memo); ok {
+		return countedMemo{countedCache: cc, memo: m}
+	}
+	return cc
 }
 
 func (c countedCache) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {

@@ -26,7 +26,7 @@ func (s *Server) getBrand(w http.ResponseWriter, r *http.Request, ps httprouter.
 
 func (s *Server) updateBrand(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
 	var in issuer.BrandPatchInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	b, err := s.svc.UpdateBrand(r.Context(), p, origin(r), ps.ByName("slug"), in)
@@ -64,7 +64,7 @@ func (s *Server) rotateOrNotFound(w http.ResponseWriter, r *http.Request, ps htt
 	if ps.ByName("kid") != "rotate" {
 		return issuer.Errorf(issuer.CodeNotFound, "no route %s", r.URL.Path)
 	}
-	if err := decode(w, r, &struct{}{}, true); err != nil {
+	if err := s.decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
 	k, err := s.svc.RotateSigningKey(r.Context(), p)
@@ -75,7 +75,7 @@ func (s *Server) revokeSigningKey(w http.ResponseWriter, r *http.Request, ps htt
 	if ps.ByName("action") != "revoke" {
 		return issuer.Errorf(issuer.CodeNotFound, "no route %s", r.URL.Path)
 	}
-	if err := decode(w, r, &struct{}{}, true); err != nil {
+	if err := s.decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
 	out, err := s.svc.RevokeSigningKey(r.Context(), p, origin(r), ps.ByName("kid"))

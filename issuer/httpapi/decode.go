@@ -26,7 +26,7 @@ var errBodyRequired = &issuer.Error{Code: issuer.CodeInvalidJSON, Detail: "a JSO
 // decode reads a JSON object body into v, a pointer to an input struct, by
 // the rules of docs/API.md "Strict input" (see decodeStrict). An empty body
 // is fine when optional is set.
-func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -44,7 +44,18 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return issuer.Errorf(issuer.CodeUnsupportedMediaType, "send the body as Content-Type: application/json")
 	}
-	return decodeStrict(body, v)
+	return decodeWith(body, v, s.fieldsOf)
+}
+
+// fieldsOf is jsonFields, computed once per input type for the server's
+// life (it was a fifth of a validation's decoding).
+func (s *Server) fieldsOf(t reflect.Type) map[string]field {
+	if f, ok := s.fields.Load(t); ok {
+		return f.(map[string]field)
+	}
+	f := jsonFields(t)
+	s.fields.Store(t, f)
+	return f
 }
 
 // decodeStrict is the one decoder of every request body. It reads body in
@@ -62,13 +73,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error 
 //     error names its member.
 //
 // Nothing is decoded into v unless the whole body passed the first pass.
-func decodeStrict(body []byte, v any) error {
+func decodeStrict(body []byte, v any) error { return decodeWith(body, v, jsonFields) }
+
+func decodeWith(body []byte, v any, fieldsOf func(reflect.Type) map[string]field) error {
 	if err := scan(body); err != nil {
 		return err
 	}
 	out := reflect.ValueOf(v).Elem()
 	target := reflect.New(out.Type()).Elem()
-	fields := jsonFields(target.Type())
+	fields := fieldsOf(target.Type())
 	d := jsontext.NewDecoder(bytes.NewReader(body))
 	if _, err := d.ReadToken(); err != nil { // '{', checked by scan
 		return invalidJSON(err)
@@ -97,7 +110,11 @@ func decodeStrict(body []byte, v any) error {
 			}
 			continue
 		}
-		if err := json.Unmarshal(raw, target.FieldByIndex(f.index).Addr().Interface()); err != nil {
+		fv := target.FieldByIndex(f.index)
+		if raw.Kind() == '"' && setString(fv, raw) {
+			continue
+		}
+		if err := json.Unmarshal(raw, fv.Addr().Interface()); err != nil {
 			var typeErr *json.UnmarshalTypeError
 			if errors.As(err, &typeErr) {
 				return fieldError(f.name, "must be "+jsonKind(typeErr.Type.Kind().String()))
@@ -107,6 +124,31 @@ func decodeStrict(body []byte, v any) error {
 	}
 	out.Set(target)
 	return nil
+}
+
+// setString sets a string or *string field from a JSON string the first
+// pass has checked, without encoding/json's reflection; false for fields of
+// other types (a named string type with its own decoding included).
+func setString(fv reflect.Value, raw jsontext.Value) bool {
+	t := fv.Type()
+	isPtr := t.Kind() == reflect.Pointer
+	if isPtr {
+		t = t.Elem()
+	}
+	if t != reflect.TypeFor[string]() {
+		return false
+	}
+	b, err := jsontext.AppendUnquote(nil, raw)
+	if err != nil {
+		return false
+	}
+	str := string(b)
+	if isPtr {
+		fv.Set(reflect.ValueOf(&str))
+	} else {
+		fv.SetString(str)
+	}
+	return true
 }
 
 // scan is the first pass of decodeStrict.

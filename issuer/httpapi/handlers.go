@@ -11,7 +11,7 @@ import (
 
 func (s *Server) activate(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	var in issuer.ActivateInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	if err := s.limitLicense(w, r, in.LicenseKey); err != nil {
@@ -33,7 +33,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, _ httprouter.P
 
 func (s *Server) validate(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	var in issuer.ValidateInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	if err := s.limitLicense(w, r, in.LicenseKey); err != nil {
@@ -51,7 +51,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request, _ httprouter.P
 
 func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	var in issuer.DeactivateInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	if err := s.limitLicense(w, r, in.LicenseKey); err != nil {
@@ -68,7 +68,7 @@ func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, _ httprouter
 
 func (s *Server) productActivations(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
 	var in issuer.ActivationsInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	if err := s.limitLicense(w, r, in.LicenseKey); err != nil {
@@ -84,7 +84,7 @@ func (s *Server) productActivations(w http.ResponseWriter, r *http.Request, _ ht
 
 func (s *Server) provision(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	var in issuer.ProvisionInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	key, sent := r.Header["Idempotency-Key"]
@@ -115,7 +115,7 @@ func (s *Server) searchOrNotAllowed(w http.ResponseWriter, r *http.Request, ps h
 		return issuer.Errorf(issuer.CodeMethodNotAllowed, "POST is not allowed on a license; see Allow")
 	}
 	var in issuer.SearchInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	page, err := s.svc.Search(r.Context(), p, in)
@@ -137,7 +137,7 @@ func (s *Server) getLicense(w http.ResponseWriter, r *http.Request, ps httproute
 
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
 	var in issuer.PatchInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	l, err := s.svc.Patch(r.Context(), p, origin(r), ps.ByName("id"), in)
@@ -157,13 +157,13 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, ps httprouter
 	switch action {
 	case "renew":
 		var in issuer.RenewInput
-		if err := decode(w, r, &in, false); err != nil {
+		if err := s.decode(w, r, &in, false); err != nil {
 			return err
 		}
 		l, err = s.svc.Renew(r.Context(), p, origin(r), id, in)
 	case "suspend", "cancel":
 		var in issuer.ReasonInput
-		if err := decode(w, r, &in, true); err != nil {
+		if err := s.decode(w, r, &in, true); err != nil {
 			return err
 		}
 		if action == "suspend" {
@@ -172,7 +172,7 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, ps httprouter
 			l, err = s.svc.Cancel(r.Context(), p, origin(r), id, in)
 		}
 	case "resume":
-		if err := decode(w, r, &struct{}{}, true); err != nil {
+		if err := s.decode(w, r, &struct{}{}, true); err != nil {
 			return err
 		}
 		l, err = s.svc.Resume(r.Context(), p, origin(r), id)
@@ -237,7 +237,7 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, _ httproute
 
 func (s *Server) createBrand(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	var in issuer.BrandInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	b, err := s.svc.CreateBrand(r.Context(), p, origin(r), in)
@@ -246,7 +246,7 @@ func (s *Server) createBrand(w http.ResponseWriter, r *http.Request, _ httproute
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
 	var in issuer.ProductInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	pr, err := s.svc.CreateProduct(r.Context(), p, origin(r), ps.ByName("slug"), in)
@@ -255,7 +255,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, ps httpro
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	var in issuer.APIKeyInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	k, err := s.svc.CreateAPIKey(r.Context(), p, origin(r), in)

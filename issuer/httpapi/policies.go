@@ -27,7 +27,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request, ps httproute
 
 func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
 	var in issuer.ProductPatchInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	pr, err := s.svc.UpdateProduct(r.Context(), p, origin(r), ps.ByName("slug"), ps.ByName("product"), in)
@@ -49,7 +49,7 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request, _ httprout
 
 func (s *Server) activateOffline(w http.ResponseWriter, r *http.Request, id string, p issuer.Principal) error {
 	var in issuer.OfflineActivationInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	out, created, err := s.svc.ActivateOffline(r.Context(), p, origin(r), id, in)

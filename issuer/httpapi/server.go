@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,7 @@ type Server struct {
 	draining       atomic.Bool
 	router         *httprouter.Router
 	handler        http.Handler
+	fields         sync.Map // reflect.Type of an input -> its json fields (decode.go)
 }
 
 // New returns a Server with every route registered.

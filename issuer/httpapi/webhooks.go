@@ -18,7 +18,7 @@ func brandParam(r *http.Request) *string {
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, _ httprouter.Params, p issuer.Principal) error {
 	var in issuer.WebhookInput
-	if err := decode(w, r, &in, false); err != nil {
+	if err := s.decode(w, r, &in, false); err != nil {
 		return err
 	}
 	e, err := s.svc.CreateWebhook(r.Context(), p, origin(r), in)
@@ -48,7 +48,7 @@ func (s *Server) webhookDeliveries(w http.ResponseWriter, r *http.Request, ps ht
 }
 
 func (s *Server) redeliver(w http.ResponseWriter, r *http.Request, ps httprouter.Params, p issuer.Principal) error {
-	if err := decode(w, r, &struct{}{}, true); err != nil {
+	if err := s.decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
 	d, err := s.svc.Redeliver(r.Context(), p, brandParam(r), ps.ByName("id"), ps.ByName("delivery_id"))

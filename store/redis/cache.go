@@ -16,7 +16,8 @@ import (
 // Every script starts with this prelude. KEYS[1] is the epoch key, KEYS[2]
 // the sequence key; ARGV[1] is "1" when invalidations may have been lost
 // (the epoch is bumped first), ARGV[2] the cache key prefix. It leaves the
-// current epoch in epoch and the prefix of the epoch's keys in base.
+// current epoch in epoch and the prefix of the epoch's keys in base. A new
+// epoch is published as "*" on the invalidations channel (see watch.go).
 //
 // Generations and epochs are values of one sequence, so each is handed out
 // once: a generation token matches only the generation key it was read
@@ -32,10 +33,12 @@ local function nextval()
   end
   return string.format('%d', redis.call('INCR', KEYS[2]))
 end
+local channel = ARGV[2] .. 'invalidations'
 local epoch = redis.call('GET', KEYS[1])
 if ARGV[1] == '1' or not epoch then
   epoch = nextval()
   redis.call('SET', KEYS[1], epoch)
+  redis.call('PUBLISH', channel, '*')
 end
 local base = ARGV[2] .. epoch .. ':'
 `
@@ -68,15 +71,18 @@ redis.call('PEXPIRE', gk, ARGV[7])
 return 1
 `)
 
-// invalidateScript: ARGV[3] is the generation TTL in milliseconds, ARGV[4:]
-// the keys, which all move to one new generation and lose their values.
+// invalidateScript: ARGV[3] is the generation TTL in milliseconds, ARGV[4]
+// an id of this invalidation, ARGV[5:] the keys, which all move to one new
+// generation and lose their values; the id and the keys are published,
+// one a line, for the memos of every replica. Returns how many
+// subscribers the message reached (see watch.go: each acknowledges it).
 var invalidateScript = goredis.NewScript(prelude + `
 local g = nextval()
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   redis.call('SET', base .. 'g:' .. ARGV[i], g, 'PX', ARGV[3])
   redis.call('DEL', base .. 'v:' .. ARGV[i])
 end
-return 1
+return redis.call('PUBLISH', channel, table.concat(ARGV, '\n', 4))
 `)
 
 // bumpScript only moves to a new epoch (called with ARGV[1] = "1").
@@ -95,6 +101,8 @@ type Cache struct {
 	// last epoch bump began; nonzero means the next operation bumps.
 	lost atomic.Uint64
 
+	acks *acks // of this client's invalidations by the replicas' memos
+
 	mu          sync.Mutex // guards reconciling and closed
 	reconciling bool
 	closed      bool
@@ -109,6 +117,7 @@ func newCache(rdb *goredis.Client, cfg config) *Cache {
 		base:          cfg.prefix + "cache:",
 		genTTL:        cfg.generationTTL,
 		reconcileEach: cfg.reconcileEach,
+		acks:          newAcks(cfg.ackWait),
 		done:          make(chan struct{}),
 	}
 }
@@ -169,16 +178,20 @@ func (c *Cache) Invalidate(ctx context.Context, keys ...string) error {
 		return nil
 	}
 	lost := c.lost.Load()
-	args := make([]any, 0, 3+len(keys))
-	args = append(args, bumpArg(lost), c.base, millis(c.genTTL))
+	id, wait := c.acks.expect()
+	defer c.acks.forget(id)
+	args := make([]any, 0, 4+len(keys))
+	args = append(args, bumpArg(lost), c.base, millis(c.genTTL), id)
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	if err := invalidateScript.Run(ctx, c.rdb, c.keys, args...).Err(); err != nil {
+	n, err := invalidateScript.Run(ctx, c.rdb, c.keys, args...).Int64()
+	if err != nil {
 		c.MarkStale()
 		return classify("cache invalidate", err)
 	}
 	c.bumped(lost)
+	wait(ctx, n)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -25,6 +26,9 @@ const (
 	// invalidation or fill; it caps every value's TTL, since a value must
 	// never outlive the generation that guards it.
 	DefaultGenerationTTL = 7 * 24 * time.Hour
+	// DefaultAckWait bounds how long an Invalidate waits for the memos of
+	// every replica to acknowledge it (watch.go).
+	DefaultAckWait = 500 * time.Millisecond
 )
 
 // ErrUnreachable wraps errors that mean Redis could not be reached or did
@@ -37,8 +41,13 @@ var ErrUnreachable = fmt.Errorf("redis unreachable: %w", store.ErrUnavailable)
 type Client struct {
 	rdb     *goredis.Client
 	prefix  string
+	channel string // of invalidations (watch.go)
 	cache   *Cache
 	limiter *Limiter
+
+	stop     context.Context // canceled by Close, ends Watch
+	cancel   context.CancelFunc
+	watchers sync.WaitGroup
 }
 
 type config struct {
@@ -46,6 +55,7 @@ type config struct {
 	timeout       time.Duration
 	generationTTL time.Duration
 	reconcileEach time.Duration
+	ackWait       time.Duration
 }
 
 // Option configures New and Open.
@@ -85,6 +95,7 @@ func New(url string, opts ...Option) (*Client, error) {
 		timeout:       DefaultTimeout,
 		generationTTL: DefaultGenerationTTL,
 		reconcileEach: 250 * time.Millisecond,
+		ackWait:       DefaultAckWait,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -95,8 +106,12 @@ func New(url string, opts ...Option) (*Client, error) {
 	}
 	applyDefaults(o, cfg.timeout)
 	rdb := goredis.NewClient(o)
+	stop, cancel := newStop()
 	return &Client{
 		rdb:     rdb,
+		stop:    stop,
+		cancel:  cancel,
+		channel: cfg.prefix + "cache:invalidations",
 		prefix:  cfg.prefix,
 		cache:   newCache(rdb, cfg),
 		limiter: newLimiter(rdb, cfg.prefix),
@@ -163,6 +178,8 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // Close stops background work and closes every connection.
 func (c *Client) Close() error {
+	c.cancel()
+	c.watchers.Wait()
 	c.cache.close()
 	return c.rdb.Close()
 }

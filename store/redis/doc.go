@@ -13,6 +13,8 @@
 //	<prefix>cache:epoch             the current epoch (a value of the sequence); no TTL
 //	<prefix>cache:<epoch>:v:<key>   a cached value; TTL given to Set, at most the generation TTL
 //	<prefix>cache:<epoch>:g:<key>   the key's generation; TTL 7 days, renewed by Invalidate and Set
+//	<prefix>cache:invalidations     (a pub/sub channel, not a key) "#<id>" and invalidated keys, "*" for a new epoch
+//	<prefix>cache:invalidations:acks (a channel) the ids of invalidations a memo has applied
 //
 // Get, Set and Invalidate are each one Lua script, so each is one round
 // trip and atomic: Get reads the epoch, the value and the generation
@@ -33,11 +35,24 @@
 // touch are not all declared: this works on a standalone server (or one
 // behind Sentinel), not on Redis Cluster.
 //
-// # No publishing of invalidations
+// # Publishing invalidations
 //
 // Redis is the one cache every replica reads, so an Invalidate that
-// returned is visible to all replicas at once: there is nothing to publish
-// to them, and no replica keeps a copy in process.
+// returned is visible to all replicas' reads of Redis at once. Each replica
+// also keeps decoded snapshots in process (store/memo), which only hear of
+// other replicas' invalidations if told: Invalidate publishes its keys (one
+// a line) on the channel <prefix>cache:invalidations inside the same
+// script, and a new epoch publishes "*". Watch subscribes a memo to that
+// channel; the memo serves only while the subscription is confirmed and
+// answers pings (every 200 ms of silence), and forgets everything whenever
+// it is not, so a memo never serves a value whose invalidation it may have
+// missed. Every subscriber acknowledges each invalidation once its memo
+// dropped the keys (on <prefix>cache:invalidations:acks), and Invalidate
+// waits for as many acknowledgements as the message reached subscribers,
+// at most DefaultAckWait: a change acknowledged to its caller is gone from
+// every memo, not merely on its way there. Pub/sub channels are global to
+// a Redis server, not per database:
+// the prefix keeps deployments (and tests) from hearing each other.
 //
 // # The epoch: invalidations lost to an outage
 //

@@ -2233,7 +2233,7 @@ type ClientInterface interface {
 
 	// RevokeAPIKey Revoke an API key
 	//
-	// Revoked at once, by id or prefix: the key's next request is 401 on every replica (keys are read from the store on every request). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
+	// Revoked at once, by id or prefix: the key's next request is 401 on every replica (the revoking replica drops the key from every replica's key cache before it answers; a revocation by the CLI holds within a second). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
 	//
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeAPIKey` operationId).
 	RevokeAPIKey(ctx context.Context, id string, params *RevokeAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3147,7 +3147,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, params *CreateAPIKeyParams, b
 
 // RevokeAPIKey Revoke an API key
 //
-// Revoked at once, by id or prefix: the key's next request is 401 on every replica (keys are read from the store on every request). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
+// Revoked at once, by id or prefix: the key's next request is 401 on every replica (the revoking replica drops the key from every replica's key cache before it answers; a revocation by the CLI holds within a second). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
 //
 // Corresponds with DELETE /v1/api-keys/{id} (the `RevokeAPIKey` operationId).
 func (c *Client) RevokeAPIKey(ctx context.Context, id string, params *RevokeAPIKeyParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8749,7 +8749,7 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeAPIKeyWithResponse Revoke an API key
 	//
-	// Revoked at once, by id or prefix: the key's next request is 401 on every replica (keys are read from the store on every request). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
+	// Revoked at once, by id or prefix: the key's next request is 401 on every replica (the revoking replica drops the key from every replica's key cache before it answers; a revocation by the CLI holds within a second). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -19178,7 +19178,7 @@ func (c *ClientWithResponses) CreateAPIKeyWithResponse(ctx context.Context, para
 
 // RevokeAPIKeyWithResponse Revoke an API key
 //
-// Revoked at once, by id or prefix: the key's next request is 401 on every replica (keys are read from the store on every request). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
+// Revoked at once, by id or prefix: the key's next request is 401 on every replica (the revoking replica drops the key from every replica's key cache before it answers; a revocation by the CLI holds within a second). Revoking a revoked key changes nothing (204). Recorded as `api_key.revoked`. Scope: `admin`. (platform keys only).
 //
 // Returns a wrapper object for the known response body format(s).
 //
