@@ -48,7 +48,7 @@ func (r queries) CountLiveActivations(ctx context.Context, brandID, licenseID st
 		return 0, err
 	}
 	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM activations a JOIN licenses l ON l.id = a.license_id
+	err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM activations a JOIN licenses l ON l.id = a.license_id
 		WHERE l.brand_id = $1 AND a.license_id = $2 AND a.deactivated_at IS NULL`, brandID, licenseID).Scan(&n)
 	return n, r.fail("count live activations", err)
 }

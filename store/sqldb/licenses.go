@@ -182,7 +182,7 @@ func (t *tx) LockLicense(ctx context.Context, brandID, id string) (store.License
 		return store.License{}, err
 	}
 	var locked string
-	err := t.q.QueryRowContext(ctx, "SELECT id FROM licenses WHERE brand_id = $1 AND id = $2 "+t.d.ForUpdate, brandID, id).Scan(&locked)
+	err := t.q.QueryRow(ctx, "SELECT id FROM licenses WHERE brand_id = $1 AND id = $2 "+t.d.ForUpdate, brandID, id).Scan(&locked)
 	if err != nil {
 		return store.License{}, t.fail("lock license", err)
 	}
