@@ -52,7 +52,7 @@ func (c pgxConn) SendBatch(ctx context.Context, qs []sqldb.Query) sqldb.BatchRes
 type batchResults struct{ br pgx.BatchResults }
 
 func (b batchResults) Query() (sqldb.Rows, error) { return b.br.Query() }
-func (b batchResults) Close() error              { return b.br.Close() }
+func (b batchResults) Close() error               { return b.br.Close() }
 
 type pgxPool struct {
 	pgxConn
