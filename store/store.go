@@ -60,6 +60,13 @@ type Queries interface {
 	// LicenseKeyByHash finds a key by its lookup hash; its BrandID is the
 	// brand every later read of the product API is scoped to.
 	LicenseKeyByHash(ctx context.Context, hash []byte) (LicenseKey, error)
+	// ReadKey is what validating a license key reads, in one call (one
+	// round trip on PostgreSQL): the key with this lookup hash, its
+	// licenses of the key's brand oldest first, and the live activations of
+	// instance on them (none when instance is ""). ErrNotFound when no key
+	// has the hash. The parts are read by separate statements, each seeing
+	// what was committed when it began, as separate calls would.
+	ReadKey(ctx context.Context, hash []byte, instance string) (KeyRead, error)
 	// LatestLicenseKey is the most recently created key of a customer at a
 	// brand: the one provisioning reuses.
 	LatestLicenseKey(ctx context.Context, brandID, customerID string) (LicenseKey, error)
@@ -449,4 +456,13 @@ type SealedFilter struct {
 	// Newest pages from the end instead (cursor ignored).
 	Newest bool
 	Limit  int
+}
+
+// KeyRead is the answer of Queries.ReadKey.
+type KeyRead struct {
+	Key      LicenseKey
+	Licenses []License
+	// Activations holds at most one live activation per license: the
+	// instance's seat, if it holds one.
+	Activations []Activation
 }

@@ -58,6 +58,7 @@ var cases = []testCase{
 	{"NotFound", testNotFound},
 	{"AlreadyExists", testAlreadyExists},
 	{"SearchLicenses", testSearchLicenses},
+	{"ReadKey", testReadKey},
 	{"FailedTxLeavesNothing", testFailedTx},
 	{"AuditCommitsWithChange", testAuditCommitsWithChange},
 	{"ConcurrentSeats", testConcurrentSeats},
