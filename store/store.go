@@ -97,6 +97,9 @@ type Queries interface {
 	LiveActivation(ctx context.Context, brandID, licenseID, instance string) (Activation, error)
 	// LiveActivations lists the seats in use, oldest first.
 	LiveActivations(ctx context.Context, brandID, licenseID string) ([]Activation, error)
+	// LiveActivationsPage lists up to limit seats in use in id order
+	// (creation order: ids are UUIDv7), after afterID when it is given.
+	LiveActivationsPage(ctx context.Context, brandID, licenseID, afterID string, limit int) ([]Activation, error)
 	// CountLiveActivations counts every live activation, free ones
 	// included (License.SeatsUsed counts the others).
 	CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error)

@@ -83,6 +83,12 @@ func (r queries) LiveActivation(ctx context.Context, brandID, licenseID, instanc
 	})
 }
 
+func (r queries) LiveActivationsPage(ctx context.Context, brandID, licenseID, afterID string, limit int) ([]store.Activation, error) {
+	return call(ctx, r, func(ctx context.Context) ([]store.Activation, error) {
+		return r.q.LiveActivationsPage(ctx, brandID, licenseID, afterID, limit)
+	})
+}
+
 func (r queries) LiveActivations(ctx context.Context, brandID, licenseID string) ([]store.Activation, error) {
 	return call(ctx, r, func(ctx context.Context) ([]store.Activation, error) {
 		return r.q.LiveActivations(ctx, brandID, licenseID)

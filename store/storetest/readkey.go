@@ -59,3 +59,38 @@ func testReadKey(t *testing.T, f *fixture) {
 	check(f.s)
 	f.tx(func(tx store.Tx) error { check(tx); return nil })
 }
+
+// testLiveActivationsPage: the seats of a license page in id order in SQL,
+// ended seats and other licenses' seats left out, another brand's id
+// answering nothing.
+func testLiveActivationsPage(t *testing.T, f *fixture) {
+	w := f.world(10)
+	var live []store.Activation
+	f.tx(func(tx store.Tx) error {
+		for i := range 5 {
+			a := f.activation(w.license.ID, "https://"+randomHex(4)+".example")
+			f.ok(tx.CreateActivation(f.ctx, a))
+			if i == 2 {
+				f.ok(tx.Deactivate(f.ctx, a.ID, f.now))
+				continue
+			}
+			live = append(live, a)
+		}
+		return nil
+	})
+	other := f.world(1)
+	f.tx(func(tx store.Tx) error { return tx.CreateActivation(f.ctx, f.activation(other.license.ID, "https://x.example")) })
+
+	first, err := f.s.LiveActivationsPage(f.ctx, w.brand.ID, w.license.ID, "", 3)
+	f.ok(err)
+	f.equal(first, live[:3])
+	rest, err := f.s.LiveActivationsPage(f.ctx, w.brand.ID, w.license.ID, first[2].ID, 3)
+	f.ok(err)
+	f.equal(rest, live[3:])
+	all, err := f.s.LiveActivationsPage(f.ctx, w.brand.ID, w.license.ID, "", 0)
+	f.ok(err)
+	f.equal(all, live)
+	none, err := f.s.LiveActivationsPage(f.ctx, other.brand.ID, w.license.ID, "", 10)
+	f.ok(err)
+	f.equal(none, []store.Activation{})
+}

@@ -59,6 +59,7 @@ var cases = []testCase{
 	{"AlreadyExists", testAlreadyExists},
 	{"SearchLicenses", testSearchLicenses},
 	{"ReadKey", testReadKey},
+	{"LiveActivationsPage", testLiveActivationsPage},
 	{"FailedTxLeavesNothing", testFailedTx},
 	{"AuditCommitsWithChange", testAuditCommitsWithChange},
 	{"ConcurrentSeats", testConcurrentSeats},
