@@ -56,17 +56,28 @@ func (s *Service) RateKey(licenseKey string) string {
 // licensesOf finds the key's licenses, and among them product's when
 // product is given; from the cache when there is one.
 func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (string, []store.License, *store.License, error) {
-	ref, err := s.licenseKeyRef(ctx, key)
-	if err != nil {
-		return "", nil, nil, notFoundAs(err, errLicenseNotFound)
-	}
-	keyID := ref.ID
-	all, err := s.keyLicenses(ctx, ref)
-	if err != nil || len(all) == 0 {
-		return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
-	}
-	if all, err = s.withProductSettings(ctx, all); err != nil {
-		return "", nil, nil, err
+	var keyID string
+	var all []store.License
+	if s.cache == nil {
+		// Without a cache, one store call (one round trip on PostgreSQL).
+		read, err := s.readKey(ctx, key, "")
+		if err != nil {
+			return "", nil, nil, err
+		}
+		keyID, all = read.Key.ID, read.Licenses
+	} else {
+		ref, err := s.licenseKeyRef(ctx, key)
+		if err != nil {
+			return "", nil, nil, notFoundAs(err, errLicenseNotFound)
+		}
+		keyID = ref.ID
+		all, err = s.keyLicenses(ctx, ref)
+		if err != nil || len(all) == 0 {
+			return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
+		}
+		if all, err = s.withProductSettings(ctx, all); err != nil {
+			return "", nil, nil, err
+		}
 	}
 	if product == "" {
 		return keyID, all, nil, nil

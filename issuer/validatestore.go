@@ -12,21 +12,9 @@ import (
 // the key, its licenses and the instance's seat, where the cached path
 // makes three reads that each may miss the cache.
 func (s *Service) validateFromStore(ctx context.Context, key, brand, product, instance string) (Validation, error) {
-	var read store.KeyRead
-	var err error
-	// During a master key rotation a row not yet re-sealed still holds its
-	// old lookup hash: try each, as licenseKeyRef does.
-	for _, hash := range s.secrets.LookupHashes([]byte(key)) {
-		read, err = s.store.ReadKey(ctx, hash, instance)
-		if !errors.Is(err, store.ErrNotFound) {
-			break
-		}
-	}
+	read, err := s.readKey(ctx, key, instance)
 	if err != nil {
-		return Validation{}, notFoundAs(err, errLicenseNotFound)
-	}
-	if len(read.Licenses) == 0 {
-		return Validation{}, errLicenseNotFound
+		return Validation{}, err
 	}
 	now := s.now().UTC()
 	if product == "" {
@@ -46,4 +34,27 @@ func (s *Service) validateFromStore(ctx context.Context, key, brand, product, in
 		})
 	}
 	return Validation{}, errLicenseNotFound
+}
+
+// readKey reads a key with its licenses (and the seats of instance, when
+// given) in one store call; errLicenseNotFound when there is no such key
+// or it holds no license.
+func (s *Service) readKey(ctx context.Context, key, instance string) (store.KeyRead, error) {
+	var read store.KeyRead
+	var err error
+	// During a master key rotation a row not yet re-sealed still holds its
+	// old lookup hash: try each, as licenseKeyRef does.
+	for _, hash := range s.secrets.LookupHashes([]byte(key)) {
+		read, err = s.store.ReadKey(ctx, hash, instance)
+		if !errors.Is(err, store.ErrNotFound) {
+			break
+		}
+	}
+	if err != nil {
+		return store.KeyRead{}, notFoundAs(err, errLicenseNotFound)
+	}
+	if len(read.Licenses) == 0 {
+		return store.KeyRead{}, errLicenseNotFound
+	}
+	return read, nil
 }

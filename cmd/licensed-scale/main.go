@@ -16,6 +16,15 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "drive" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := drive(ctx, os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "licensed-scale drive:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var c config
 	flag.StringVar(&c.url, "postgres", os.Getenv("LICENSED_POSTGRES_URL"), "PostgreSQL URL of a database of its own (default $LICENSED_POSTGRES_URL)")
 	flag.IntVar(&c.small, "small", 10_000, "licenses at the first measurement")
