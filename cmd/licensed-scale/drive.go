@@ -65,7 +65,7 @@ func drive(ctx context.Context, args []string) error {
 		do = func(ctx context.Context, rng *rand.Rand) error {
 			n := next.Add(1)
 			_, err := c.post(ctx, "/v1/activate", map[string]any{"license_key": keys[rng.IntN(len(keys))],
-				"product": *brand + "/" + *product, "instance": "https://" + run + "-" + strconv.FormatInt(n, 10) + ".example"}, http.StatusCreated)
+				"product": *brand + "/" + *product, "instance": "https://" + run + "-" + strconv.FormatInt(n, 10) + ".bench-load.net"}, http.StatusCreated)
 			return err
 		}
 	default:
