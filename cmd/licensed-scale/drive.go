@@ -28,7 +28,7 @@ func drive(ctx context.Context, args []string) error {
 	apiKey := fs.String("api-key", "", "a brand API key with licenses:write")
 	brand := fs.String("brand", "", "brand slug")
 	product := fs.String("product", "", "product slug")
-	op := fs.String("op", "provision", "provision (a new customer's first license) or activate (a new instance on an existing license)")
+	op := fs.String("op", "provision", "provision (a new customer's first license), activate (a new instance on an existing license), validate (one license, one seat: its activation token) or healthz (GET /healthz, the bare-HTTP baseline)")
 	conns := fs.Int("conns", 8, "concurrent connections")
 	dur := fs.Duration("duration", 20*time.Second, "how long")
 	pool := fs.Int("licenses", 1000, "activate: licenses provisioned first, whose seats the activations take")
@@ -66,6 +66,39 @@ func drive(ctx context.Context, args []string) error {
 			n := next.Add(1)
 			_, err := c.post(ctx, "/v1/activate", map[string]any{"license_key": keys[rng.IntN(len(keys))],
 				"product": *brand + "/" + *product, "instance": "https://" + run + "-" + strconv.FormatInt(n, 10) + ".bench-load.net"}, http.StatusCreated)
+			return err
+		}
+	case "validate":
+		body, err := c.post(ctx, "/v1/licenses", map[string]any{"customer_email": run + "-validate@drive.example", "product": *product, "seats": 10}, http.StatusCreated)
+		if err != nil {
+			return err
+		}
+		var out struct {
+			LicenseKey string `json:"license_key"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			return err
+		}
+		req := map[string]any{"license_key": out.LicenseKey, "product": *brand + "/" + *product, "instance": "https://validate.bench-load.net"}
+		if _, err := c.post(ctx, "/v1/activate", req, http.StatusCreated); err != nil {
+			return err
+		}
+		do = func(ctx context.Context, _ *rand.Rand) error {
+			_, err := c.post(ctx, "/v1/validate", req, http.StatusOK)
+			return err
+		}
+	case "healthz":
+		do = func(ctx context.Context, _ *rand.Rand) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/healthz", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := c.http.Do(req)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 			return err
 		}
 	default:

@@ -35,8 +35,20 @@ export LICENSED_DATABASE_URL="$PG/$DB" LICENSED_MASTER_KEY="$(openssl rand -base
 "$tmp/licensed" products create --brand bench --slug pro --name Pro --seats 1 >/dev/null
 apikey=$("$tmp/licensed" api-keys create --brand bench --name bench --scopes licenses:read,licenses:write | jq -r .key)
 brand_id=$(psql -Atq "$PG/$DB" -c "SELECT id FROM brands WHERE slug = 'bench'")
+pgbench_tps() { # script, extra -D...
+  local f=$1; shift
+  pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" "$@" -f "$here/$f" "$PG/$DB" 2>&1 |
+    awk '/^tps = / { print $3 }'
+}
+
+"$tmp/licensed" serve >"$tmp/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$tmp/serve.log"; exit 1; }
+
 # activate.sql's keys: key i hashed as sha256('pgbkey:' || i), each with a
-# license of many seats.
+# license of many seats. Written after serve started: serve checks at start
+# that the master key opens a sealed key, and these are not sealed.
 psql -q "$PG/$DB" <<SQL
 INSERT INTO customers (id, email) SELECT gen_random_uuid(), 'pgbkey-' || i || '@bench.example' FROM generate_series(1, $KEYS) i;
 INSERT INTO license_keys (id, brand_id, customer_id, key_hash, key_ciphertext, key_hint, created_at)
@@ -47,16 +59,6 @@ INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats, c
   FROM license_keys k JOIN products p ON p.brand_id = k.brand_id WHERE k.key_hint = '…PGB';
 ANALYZE;
 SQL
-
-pgbench_tps() { # script, extra -D...
-  local f=$1; shift
-  pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" "$@" -f "$here/$f" "$PG/$DB" 2>&1 |
-    awk '/^tps = / { print $3 }'
-}
-
-"$tmp/licensed" serve >"$tmp/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 
 drive_rps() { # op
   "$tmp/licensed-scale" drive -url "http://127.0.0.1:$PORT" -api-key "$apikey" -brand bench -product pro \
