@@ -79,7 +79,9 @@ func testLiveActivationsPage(t *testing.T, f *fixture) {
 		return nil
 	})
 	other := f.world(1)
-	f.tx(func(tx store.Tx) error { return tx.CreateActivation(f.ctx, f.activation(other.license.ID, "https://x.example")) })
+	f.tx(func(tx store.Tx) error {
+		return tx.CreateActivation(f.ctx, f.activation(other.license.ID, "https://x.example"))
+	})
 
 	first, err := f.s.LiveActivationsPage(f.ctx, w.brand.ID, w.license.ID, "", 3)
 	f.ok(err)
