@@ -59,24 +59,10 @@ type pgxPool struct {
 	pool *pgxpool.Pool
 }
 
-func (p pgxPool) Begin(ctx context.Context) (sqldb.TxConn, error) {
-	tx, err := p.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return pgxTx{pgxConn{tx}, tx}, nil
-}
+func (p pgxPool) Begin(ctx context.Context) (sqldb.TxConn, error) { return beginLazy(ctx, p.pool) }
 
 func (p pgxPool) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
 
 // Close leaves the pool open: Store.Close closes it after the
 // database/sql handle that borrows from it.
 func (p pgxPool) Close() error { return nil }
-
-type pgxTx struct {
-	pgxConn
-	tx pgx.Tx
-}
-
-func (t pgxTx) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
-func (t pgxTx) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
