@@ -2,8 +2,8 @@
 -- on an existing license, without a snapshot cache, in the service's order
 -- and round trips: one batch reads the key and its licenses (here one
 -- statement, the licenses joined to the key: pgbench refuses \gset in a
--- pipeline, and the license's id is needed next); in the transaction, one batch takes the license's row lock and
--- reads the license; then the instance's seat is looked up, the activation
+-- pipeline, and the license's id is needed next); one batch begins the
+-- transaction, takes the license's row lock and reads the license; then the instance's seat is looked up, the activation
 -- and its audit event written. Variables: keys (how many keys run.sh
 -- seeded, key i hashed as sha256('pgbkey:' || i)).
 \set k random(1, :keys)
@@ -21,8 +21,8 @@ JOIN products p ON p.id = l.product_id
 JOIN license_keys k ON k.id = l.license_key_id
 JOIN customers c ON c.id = k.customer_id
 WHERE k.key_hash = sha256(('pgbkey:' || :k::text)::bytea) AND l.brand_id = k.brand_id ORDER BY l.created_at, l.id \gset
-BEGIN;
 \startpipeline
+BEGIN;
 SELECT id FROM licenses WHERE brand_id = :brand_id AND id = :license_id FOR UPDATE;
 SELECT l.id, l.license_key_id, l.brand_id, l.product_id, l.status, l.seats,
 	l.expires_at, l.entitlements, l.metadata, l.version, l.created_at, l.updated_at,

@@ -1,17 +1,20 @@
 -- The statements `POST /v1/licenses` sends PostgreSQL for a new customer
 -- (no Idempotency-Key), in the service's order and round trips: pgx sends
--- the customer's insert and its locking read as one batch (a pipeline
--- here). The API key's authentication reads are outside the transaction
--- and not part of this shape. Variables: brand_id, product (slug).
+-- BEGIN with the first statement, and the customer's insert and its
+-- locking read, as batches (pipelines here). The API key's authentication reads are outside the transaction
+-- and not part of this shape. Variables: brand_id, product (slug) and
+-- product_id (the product's id, which the service takes from its read).
 --
 -- pgbench cannot keep a result of a pipelined statement (\gset is refused
 -- in pipeline mode), and the service makes its ids itself: so the ids here
 -- are made from the client and a random number (md5(...)::uuid) and
 -- written into each statement, as the service writes its own.
 \set n random(1, 2000000000)
+\startpipeline
 BEGIN;
 SELECT id, brand_id, slug, name, default_seats, token_ttl_seconds, free_instances, max_free_activations, grace_days, activation_ttl_seconds, created_at
-  FROM products WHERE brand_id = :brand_id AND slug = :product \gset p_
+  FROM products WHERE brand_id = :brand_id AND slug = :product;
+\endpipeline
 \startpipeline
 INSERT INTO customers (id, email) VALUES (md5('c' || :client_id::text || '-' || :n::text)::uuid, 'pgb-' || :client_id::text || '-' || :n::text || '@bench.example') ON CONFLICT (email) DO NOTHING;
 SELECT id, email FROM customers WHERE email = 'pgb-' || :client_id::text || '-' || :n::text || '@bench.example' FOR UPDATE;
@@ -34,9 +37,9 @@ JOIN brands b ON b.id = l.brand_id
 JOIN products p ON p.id = l.product_id
 JOIN license_keys k ON k.id = l.license_key_id
 JOIN customers c ON c.id = k.customer_id
-WHERE l.brand_id = :brand_id AND l.license_key_id = md5('k' || :client_id::text || '-' || :n::text)::uuid AND l.product_id = :p_id;
+WHERE l.brand_id = :brand_id AND l.license_key_id = md5('k' || :client_id::text || '-' || :n::text)::uuid AND l.product_id = :product_id;
 INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats, expires_at, entitlements, metadata, version, created_at, updated_at)
-  VALUES (md5('l' || :client_id::text || '-' || :n::text)::uuid, md5('k' || :client_id::text || '-' || :n::text)::uuid, :brand_id, :p_id, 'active', 1, NULL, '[]', '{}', 1, now(), now()) ON CONFLICT DO NOTHING;
+  VALUES (md5('l' || :client_id::text || '-' || :n::text)::uuid, md5('k' || :client_id::text || '-' || :n::text)::uuid, :brand_id, :product_id, 'active', 1, NULL, '[]', '{}', 1, now(), now()) ON CONFLICT DO NOTHING;
 INSERT INTO audit_events (id, at, actor_type, actor_id, brand_id, license_id, action, request_id, ip, data)
   VALUES (gen_random_uuid(), now(), 'api_key', gen_random_uuid()::text, :brand_id, md5('l' || :client_id::text || '-' || :n::text)::uuid, 'license.provisioned', 'req-pgbench', '127.0.0.1',
           '{"after": {"status": "active", "seats": 1, "expires_at": null, "entitlements": [], "metadata": {}}}')

@@ -35,6 +35,7 @@ export LICENSED_DATABASE_URL="$PG/$DB" LICENSED_MASTER_KEY="$(openssl rand -base
 "$tmp/licensed" products create --brand bench --slug pro --name Pro --seats 1 >/dev/null
 apikey=$("$tmp/licensed" api-keys create --brand bench --name bench --scopes licenses:read,licenses:write | jq -r .key)
 brand_id=$(psql -Atq "$PG/$DB" -c "SELECT id FROM brands WHERE slug = 'bench'")
+product_id=$(psql -Atq "$PG/$DB" -c "SELECT id FROM products WHERE slug = 'pro' AND brand_id = '$brand_id'")
 pgbench_tps() { # script, extra -D...
   local f=$1; shift
   pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" "$@" -f "$here/$f" "$PG/$DB" 2>&1 |
@@ -70,7 +71,7 @@ printf '%-10s %5s %12s %12s %7s\n' operation round pgbench_tps service_rps ratio
 for op in provision activate; do
   for r in $(seq 1 "$ROUNDS"); do
     if [ "$op" = provision ]; then
-      base=$(pgbench_tps provision.sql -D brand_id="$brand_id" -D product=pro)
+      base=$(pgbench_tps provision.sql -D brand_id="$brand_id" -D product=pro -D product_id="$product_id")
     else
       base=$(pgbench_tps activate.sql -D keys="$KEYS")
     fi
