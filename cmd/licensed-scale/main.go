@@ -100,6 +100,9 @@ func run(ctx context.Context, c config) error {
 	big := sd.newSet("large", every)
 	for _, total := range steps(c) {
 		n := total - c.small
+		if n <= 0 {
+			break // -licenses equals -small: the small set alone is the measurement
+		}
 		if err := sd.grow(ctx, big, n); err != nil {
 			return err
 		}
