@@ -69,9 +69,11 @@ func (s *Store) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	ended := false
 	defer func() {
 		if !ended {
-			// Not ctx: a rollback must run even when ctx ended, so that
-			// the connection goes back to the pool clean.
-			_ = t.Rollback(context.WithoutCancel(ctx))
+			// On ctx, as before: a ROLLBACK that cannot be sent in time
+			// must not hang the caller past its deadline; pgx closes a
+			// connection whose statement ctx cut short, and the pool drops
+			// it rather than reuse it mid-transaction.
+			_ = t.Rollback(ctx)
 		}
 	}()
 	if err := fn(&tx{queries{q: t, d: s.d}}); err != nil {
