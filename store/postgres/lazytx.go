@@ -10,6 +10,10 @@ import (
 	"github.com/licensedhq/licensed/store/sqldb"
 )
 
+// The statements are spelled as pgx spells them ("begin", "commit",
+// "rollback"): operators' tools and the drills that cut a connection at a
+// transaction's begin or commit recognise them on the wire.
+
 // lazyTx is a transaction whose BEGIN travels with its first statement, in
 // one batch: a transaction costs one round trip fewer than pgx's Begin,
 // which waits for BEGIN's answer before anything else is sent. A statement
@@ -41,7 +45,7 @@ func (t *lazyTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, erro
 		return t.conn.SendBatch(ctx, b), nil
 	}
 	t.begun = true
-	withBegin := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)}
+	withBegin := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "begin"}}, b.QueuedQueries...)}
 	br := t.conn.SendBatch(ctx, withBegin)
 	if _, err := br.Exec(); err != nil {
 		return nil, errors.Join(err, br.Close())
@@ -111,7 +115,7 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 	if !t.begun {
 		return nil
 	}
-	tag, err := t.conn.Exec(ctx, "COMMIT")
+	tag, err := t.conn.Exec(ctx, "commit")
 	if err != nil {
 		return err
 	}
@@ -129,7 +133,7 @@ func (t *lazyTx) Rollback(ctx context.Context) error {
 	if !t.begun {
 		return nil
 	}
-	_, err := t.conn.Exec(ctx, "ROLLBACK")
+	_, err := t.conn.Exec(ctx, "rollback")
 	return err
 }
 
