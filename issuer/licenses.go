@@ -340,12 +340,9 @@ func (s *Service) Activations(ctx context.Context, p Principal, id string, in Pa
 	if err := f.err(); err != nil {
 		return Page[Activation]{}, err
 	}
-	list, err := s.store.LiveActivations(ctx, l.BrandID, l.ID)
+	list, err := s.store.LiveActivationsPage(ctx, l.BrandID, l.ID, after, limit+1)
 	if err != nil {
 		return Page[Activation]{}, err
-	}
-	for after != "" && len(list) > 0 && list[0].ID <= after {
-		list = list[1:]
 	}
 	return paginate(list, limit, func(a store.Activation) string { return a.ID }, func(a store.Activation) (Activation, error) {
 		return activationView(a), nil

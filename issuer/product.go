@@ -56,17 +56,28 @@ func (s *Service) RateKey(licenseKey string) string {
 // licensesOf finds the key's licenses, and among them product's when
 // product is given; from the cache when there is one.
 func (s *Service) licensesOf(ctx context.Context, key, brand, product string) (string, []store.License, *store.License, error) {
-	ref, err := s.licenseKeyRef(ctx, key)
-	if err != nil {
-		return "", nil, nil, notFoundAs(err, errLicenseNotFound)
-	}
-	keyID := ref.ID
-	all, err := s.keyLicenses(ctx, ref)
-	if err != nil || len(all) == 0 {
-		return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
-	}
-	if all, err = s.withProductSettings(ctx, all); err != nil {
-		return "", nil, nil, err
+	var keyID string
+	var all []store.License
+	if s.cache == nil {
+		// Without a cache, one store call (one round trip on PostgreSQL).
+		read, err := s.readKey(ctx, key, "")
+		if err != nil {
+			return "", nil, nil, err
+		}
+		keyID, all = read.Key.ID, read.Licenses
+	} else {
+		ref, err := s.licenseKeyRef(ctx, key)
+		if err != nil {
+			return "", nil, nil, notFoundAs(err, errLicenseNotFound)
+		}
+		keyID = ref.ID
+		all, err = s.keyLicenses(ctx, ref)
+		if err != nil || len(all) == 0 {
+			return "", nil, nil, notFoundAs(orNotFound(err), errLicenseNotFound)
+		}
+		if all, err = s.withProductSettings(ctx, all); err != nil {
+			return "", nil, nil, err
+		}
 	}
 	if product == "" {
 		return keyID, all, nil, nil
@@ -153,6 +164,9 @@ func (s *Service) Validate(ctx context.Context, in ValidateInput) (Validation, e
 	if err := f.err(); err != nil {
 		return Validation{}, err
 	}
+	if s.cache == nil {
+		return s.validateFromStore(ctx, key, brand, product, instance)
+	}
 	_, all, l, err := s.licensesOf(ctx, key, brand, product)
 	if err != nil {
 		return Validation{}, err
@@ -161,7 +175,9 @@ func (s *Service) Validate(ctx context.Context, in ValidateInput) (Validation, e
 	if l == nil {
 		return validateAll(all, now), nil
 	}
-	return s.validateOne(ctx, *l, instance, now)
+	return s.validateOne(ctx, *l, instance, now, func(ctx context.Context) (*store.Activation, error) {
+		return s.liveActivation(ctx, l.BrandID, l.ID, instance)
+	})
 }
 
 // validateAll describes the best of a key's licenses: valid before in
@@ -197,12 +213,18 @@ func statusCode(l store.License, now time.Time) string {
 	return Valid
 }
 
-func (s *Service) validateOne(ctx context.Context, l store.License, instance string, now time.Time) (Validation, error) {
+// validateOne answers for one license; seat reads the instance's live
+// activation, when there is an instance.
+func (s *Service) validateOne(ctx context.Context, l store.License, instance string, now time.Time,
+	seat func(context.Context) (*store.Activation, error)) (Validation, error) {
 	code := statusCode(l, now)
 	var act *store.Activation
 	if instance != "" {
 		var err error
-		if act, err = s.liveSeat(ctx, l, instance, now); err != nil {
+		if act, err = seat(ctx); err == nil {
+			act, err = s.liveSeat(ctx, l, instance, now, act)
+		}
+		if err != nil {
 			return Validation{}, err
 		}
 		// An instance without a seat is NOT_ACTIVATED while the license is
@@ -226,14 +248,13 @@ func (s *Service) validateOne(ctx context.Context, l store.License, instance str
 	return v, err
 }
 
-// liveSeat is the seat instance holds, or nil. A seat past the product's
+// liveSeat is act, the seat instance holds as read, or nil. A seat past the product's
 // activation TTL is no seat, whether or not the sweeper released it yet;
 // since a cached snapshot's last_seen_at may be older than the store's,
 // that is confirmed in the store before it is believed.
-func (s *Service) liveSeat(ctx context.Context, l store.License, instance string, now time.Time) (*store.Activation, error) {
-	act, err := s.liveActivation(ctx, l.BrandID, l.ID, instance)
-	if err != nil || act == nil || !pastTTL(l, *act, now) {
-		return act, err
+func (s *Service) liveSeat(ctx context.Context, l store.License, instance string, now time.Time, act *store.Activation) (*store.Activation, error) {
+	if act == nil || !pastTTL(l, *act, now) {
+		return act, nil
 	}
 	fresh, err := s.store.LiveActivation(ctx, l.BrandID, l.ID, instance)
 	switch {

@@ -66,6 +66,13 @@ type Queries interface {
 	// LicenseKeyByHash finds a key by its lookup hash; its BrandID is the
 	// brand every later read of the product API is scoped to.
 	LicenseKeyByHash(ctx context.Context, hash []byte) (LicenseKey, error)
+	// ReadKey is what validating a license key reads, in one call (one
+	// round trip on PostgreSQL): the key with this lookup hash, its
+	// licenses of the key's brand oldest first, and the live activations of
+	// instance on them (none when instance is ""). ErrNotFound when no key
+	// has the hash. The parts are read by separate statements, each seeing
+	// what was committed when it began, as separate calls would.
+	ReadKey(ctx context.Context, hash []byte, instance string) (KeyRead, error)
 	// LatestLicenseKey is the most recently created key of a customer at a
 	// brand: the one provisioning reuses.
 	LatestLicenseKey(ctx context.Context, brandID, customerID string) (LicenseKey, error)
@@ -96,6 +103,9 @@ type Queries interface {
 	LiveActivation(ctx context.Context, brandID, licenseID, instance string) (Activation, error)
 	// LiveActivations lists the seats in use, oldest first.
 	LiveActivations(ctx context.Context, brandID, licenseID string) ([]Activation, error)
+	// LiveActivationsPage lists up to limit seats in use in id order
+	// (creation order: ids are UUIDv7), after afterID when it is given.
+	LiveActivationsPage(ctx context.Context, brandID, licenseID, afterID string, limit int) ([]Activation, error)
 	// CountLiveActivations counts every live activation, free ones
 	// included (License.SeatsUsed counts the others).
 	CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error)
@@ -528,4 +538,13 @@ type SealedFilter struct {
 	// Newest pages from the end instead (cursor ignored).
 	Newest bool
 	Limit  int
+}
+
+// KeyRead is the answer of Queries.ReadKey.
+type KeyRead struct {
+	Key      LicenseKey
+	Licenses []License
+	// Activations holds at most one live activation per license: the
+	// instance's seat, if it holds one.
+	Activations []Activation
 }

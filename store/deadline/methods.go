@@ -81,9 +81,19 @@ func (r queries) ActivationByID(ctx context.Context, brandID, id string) (store.
 	return call(ctx, r, func(ctx context.Context) (store.Activation, error) { return r.q.ActivationByID(ctx, brandID, id) })
 }
 
+func (r queries) ReadKey(ctx context.Context, hash []byte, instance string) (store.KeyRead, error) {
+	return call(ctx, r, func(ctx context.Context) (store.KeyRead, error) { return r.q.ReadKey(ctx, hash, instance) })
+}
+
 func (r queries) LiveActivation(ctx context.Context, brandID, licenseID, instance string) (store.Activation, error) {
 	return call(ctx, r, func(ctx context.Context) (store.Activation, error) {
 		return r.q.LiveActivation(ctx, brandID, licenseID, instance)
+	})
+}
+
+func (r queries) LiveActivationsPage(ctx context.Context, brandID, licenseID, afterID string, limit int) ([]store.Activation, error) {
+	return call(ctx, r, func(ctx context.Context) ([]store.Activation, error) {
+		return r.q.LiveActivationsPage(ctx, brandID, licenseID, afterID, limit)
 	})
 }
 

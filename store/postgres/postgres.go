@@ -33,10 +33,11 @@ var dialect = sqldb.Dialect{
 	Classify:   classify,
 }
 
-// Store is a store.Store on a pgx pool.
+// Store is a store.Store on a pgx pool, through pgx's native interface.
 type Store struct {
 	*sqldb.Store
 	pool       *pgxpool.Pool
+	db         *sql.DB // database/sql over the same pool, for tools and tests
 	migrateCfg *pgx.ConnConfig
 }
 
@@ -98,8 +99,8 @@ func Open(ctx context.Context, url string, opts ...Option) (store.Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
-	s := &Store{Store: sqldb.New(dialect, sqlDB, sqlDB), pool: pool, migrateCfg: migrateCfg}
+	p := pgxPool{pgxConn{pool}, pool}
+	s := &Store{Store: sqldb.NewOn(dialect, p, p), pool: pool, db: stdlib.OpenDBFromPool(pool), migrateCfg: migrateCfg}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -123,9 +124,17 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// DB is a database/sql handle on the store's pool, for tools and tests
+// that need raw SQL.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Pool is the store's pgx pool, for tools that need more than SQL (the
+// scale seeder's COPY).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Close closes the database/sql handle, then the pool under it.
 func (s *Store) Close() error {
-	err := s.Store.Close()
+	err := errors.Join(s.Store.Close(), s.db.Close())
 	s.pool.Close()
 	return err
 }

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/licensedhq/licensed/store"
@@ -43,12 +44,27 @@ func (r queries) LiveActivations(ctx context.Context, brandID, licenseID string)
 		"a.license_id = $2 AND a.deactivated_at IS NULL ORDER BY a.created_at, a.id", brandID, licenseID)
 }
 
+func (r queries) LiveActivationsPage(ctx context.Context, brandID, licenseID, afterID string, limit int) ([]store.Activation, error) {
+	if err := needBrand("live activations page", brandID); err != nil {
+		return nil, err
+	}
+	var w where
+	w.and("l.brand_id = ?", brandID)
+	w.and("a.license_id = ? AND a.deactivated_at IS NULL", licenseID)
+	if afterID != "" {
+		w.and("a.id > ?", afterID)
+	}
+	return list(ctx, r, "live activations page", activationFields,
+		"SELECT a."+strings.ReplaceAll(activationCols, ", ", ", a.")+" FROM activations a JOIN licenses l ON l.id = a.license_id"+
+			w.String()+" ORDER BY a.id"+w.limit(limit), w.args...)
+}
+
 func (r queries) CountLiveActivations(ctx context.Context, brandID, licenseID string) (int, error) {
 	if err := needBrand("count live activations", brandID); err != nil {
 		return 0, err
 	}
 	var n int
-	err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM activations a JOIN licenses l ON l.id = a.license_id
+	err := r.q.QueryRow(ctx, `SELECT COUNT(*) FROM activations a JOIN licenses l ON l.id = a.license_id
 		WHERE l.brand_id = $1 AND a.license_id = $2 AND a.deactivated_at IS NULL`, brandID, licenseID).Scan(&n)
 	return n, r.fail("count live activations", err)
 }

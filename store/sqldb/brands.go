@@ -82,7 +82,7 @@ func (r queries) ProductsWithActivationTTL(ctx context.Context) ([]store.Product
 
 func (r queries) MaxTokenTTL(ctx context.Context) (time.Duration, error) {
 	var d time.Duration
-	err := r.q.QueryRowContext(ctx, "SELECT COALESCE(MAX(token_ttl_seconds), 0) FROM products").Scan(secondsCol{&d})
+	err := r.q.QueryRow(ctx, "SELECT COALESCE(MAX(token_ttl_seconds), 0) FROM products").Scan(secondsCol{&d})
 	return d, r.fail("max token ttl", err)
 }
 

@@ -20,12 +20,23 @@ func customerFields(c *store.Customer) []any { return []any{&c.ID, &c.Email} }
 // for the first to end (and so sees the license key the first created for
 // the customer); on SQLite transactions do not overlap at all.
 func (t *tx) EnsureCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
-	if _, err := t.exec(ctx, "ensure customer",
-		"INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", c.ID, c.Email); err != nil {
-		return store.Customer{}, err
+	var got []store.Customer
+	err := t.each(ctx, []Query{
+		{"INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", []any{c.ID, c.Email}},
+		{"SELECT id, email FROM customers WHERE email = $1 " + t.d.ForUpdate, []any{c.Email}},
+	}, func(i int, rows Rows) (err error) {
+		if i == 1 {
+			got, err = collect(rows, customerFields)
+		}
+		return err
+	})
+	if err == nil && len(got) == 0 {
+		err = store.ErrNotFound
 	}
-	return get(ctx, t.queries, "lock customer", customerFields,
-		"SELECT id, email FROM customers WHERE email = $1 "+t.d.ForUpdate, c.Email)
+	if err != nil {
+		return store.Customer{}, t.fail("ensure customer", err)
+	}
+	return got[0], nil
 }
 
 const licenseKeyCols = "id, brand_id, customer_id, key_hash, key_ciphertext, key_hint, created_at"
@@ -181,12 +192,25 @@ func (t *tx) LockLicense(ctx context.Context, brandID, id string) (store.License
 	if err := needBrand("lock license", brandID); err != nil {
 		return store.License{}, err
 	}
-	var locked string
-	err := t.q.QueryRowContext(ctx, "SELECT id FROM licenses WHERE brand_id = $1 AND id = $2 "+t.d.ForUpdate, brandID, id).Scan(&locked)
+	// Both statements go in one round trip when the connection batches:
+	// the second still starts only once the first holds the lock.
+	var got []store.License
+	err := t.each(ctx, []Query{
+		{"SELECT id FROM licenses WHERE brand_id = $1 AND id = $2 " + t.d.ForUpdate, []any{brandID, id}},
+		{licenseSelect + " WHERE l.brand_id = $1 AND l.id = $2", []any{brandID, id}},
+	}, func(i int, rows Rows) (err error) {
+		if i == 1 {
+			got, err = collect(rows, licenseFields)
+		}
+		return err
+	})
+	if err == nil && len(got) == 0 {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return store.License{}, t.fail("lock license", err)
 	}
-	return t.LicenseByID(ctx, brandID, id)
+	return got[0], nil
 }
 
 func (t *tx) UpdateLicense(ctx context.Context, l store.License) (int64, error) {

@@ -106,7 +106,7 @@ func (t *tx) ReSeal(ctx context.Context, v store.SealedValue, ciphertext, hash [
 		return err
 	}
 	var one int
-	if err := t.q.QueryRowContext(ctx, "SELECT 1 FROM "+c.table+key, args[:nKey]...).Scan(&one); err != nil {
+	if err := t.q.QueryRow(ctx, "SELECT 1 FROM "+c.table+key, args[:nKey]...).Scan(&one); err != nil {
 		return t.fail(op, err) // ErrNotFound: the row is gone
 	}
 	return fmt.Errorf("%s: %w", op, store.ErrConflict)

@@ -25,54 +25,76 @@ type Dialect struct {
 	Classify func(error) error
 }
 
-// Store is a store.Store over database/sql.
+// Store is a store.Store over a Pool.
 type Store struct {
 	queries // reads on read
-	write   *sql.DB
-	read    *sql.DB
+	write   Pool
+	read    Pool
+	db      *sql.DB // the database/sql handle of write, when it is one
 }
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a Store that runs transactions and migrations on write and
-// its own reads on read. They are one handle on PostgreSQL; on SQLite, one
-// writer connection and a pool of query-only readers, so that reads never
-// wait for the write lock. Close closes both.
+// New returns a Store on database/sql that runs transactions and
+// migrations on write and its own reads on read: on SQLite, one writer
+// connection and a pool of query-only readers, so that reads never wait
+// for the write lock. Close closes both.
 func New(d Dialect, write, read *sql.DB) *Store {
+	s := NewOn(d, SQL(write), SQL(read))
+	if read == write {
+		s.read = s.write
+	}
+	s.db = write
+	return s
+}
+
+// NewOn returns a Store on pools of any client library; pass the same
+// pool twice when reads need no pool of their own. Migrate and DB need a
+// database/sql handle: a Store made by NewOn has none, and its owner
+// provides them (store/postgres does).
+func NewOn(d Dialect, write, read Pool) *Store {
 	return &Store{queries: queries{q: read, d: &d}, write: write, read: read}
 }
 
-// DB is the handle writes go through, for tools and tests that need raw SQL.
-func (s *Store) DB() *sql.DB { return s.write }
+// DB is the handle writes go through, for tools and tests that need raw
+// SQL; nil on a Store made by NewOn.
+func (s *Store) DB() *sql.DB { return s.db }
 
 // InTx runs fn in one transaction. A panic in fn rolls back too.
 func (s *Store) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	sqlTx, err := s.write.BeginTx(ctx, nil)
+	t, err := s.write.Begin(ctx)
 	if err != nil {
 		return s.fail("begin", err)
 	}
 	ended := false
 	defer func() {
 		if !ended {
-			_ = sqlTx.Rollback()
+			// On ctx, as before: a ROLLBACK that cannot be sent in time
+			// must not hang the caller past its deadline; pgx closes a
+			// connection whose statement ctx cut short, and the pool drops
+			// it rather than reuse it mid-transaction.
+			_ = t.Rollback(ctx)
 		}
 	}()
-	if err := fn(&tx{queries{q: sqlTx, d: s.d}}); err != nil {
+	if err := fn(&tx{queries{q: t, d: s.d}}); err != nil {
 		return err
 	}
 	ended = true
-	return s.fail("commit", sqlTx.Commit())
+	return s.fail("commit", t.Commit(ctx))
 }
 
 func (s *Store) Migrate(ctx context.Context) (int, error) {
-	n, err := migrations.Apply(ctx, s.write, s.d.Migrations)
+	if s.db == nil {
+		return 0, errors.New("migrate: this store has no database/sql handle")
+	}
+	n, err := migrations.Apply(ctx, s.db, s.d.Migrations)
 	return n, s.fail("migrate", err)
 }
 
 func (s *Store) Ping(ctx context.Context) error {
-	err := s.write.PingContext(ctx)
+	err := s.write.Ping(ctx)
 	if err == nil && s.read != s.write {
-		err = s.read.PingContext(ctx)
+		err = s.read.Ping(ctx)
 	}
 	return s.fail("ping", err)
 }
@@ -91,16 +113,9 @@ type tx struct {
 
 var _ store.Tx = (*tx)(nil)
 
-// querier is what *sql.DB and *sql.Tx have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // queries implements store.Queries on a connection pool or in a transaction.
 type queries struct {
-	q querier
+	q Conn
 	d *Dialect
 }
 
@@ -132,16 +147,11 @@ func needBrand(op, brandID string) error {
 	return nil
 }
 
-// row is what *sql.Row and *sql.Rows have in common.
-type row interface {
-	Scan(dest ...any) error
-}
-
 // fields lists where Scan puts each column of a row of T, in the order of
 // the matching column list constant (brandCols for brands and so on).
 type fields[T any] func(*T) []any
 
-func scanRow[T any](r row, f fields[T]) (T, error) {
+func scanRow[T any](r Row, f fields[T]) (T, error) {
 	var v T
 	err := r.Scan(f(&v)...)
 	return v, err
@@ -149,13 +159,13 @@ func scanRow[T any](r row, f fields[T]) (T, error) {
 
 // get reads one row; ErrNotFound when there is none.
 func get[T any](ctx context.Context, r queries, op string, f fields[T], query string, args ...any) (T, error) {
-	v, err := scanRow(r.q.QueryRowContext(ctx, query, args...), f)
+	v, err := scanRow(r.q.QueryRow(ctx, query, args...), f)
 	return v, r.fail(op, err)
 }
 
 // list reads every row; never nil.
 func list[T any](ctx context.Context, r queries, op string, f fields[T], query string, args ...any) ([]T, error) {
-	rows, err := r.q.QueryContext(ctx, query, args...)
+	rows, err := r.q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, r.fail(op, err)
 	}
@@ -176,11 +186,7 @@ func list[T any](ctx context.Context, r queries, op string, f fields[T], query s
 
 // exec runs a statement and reports how many rows it changed.
 func (r queries) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
-	res, err := r.q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, r.fail(op, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := r.q.Exec(ctx, query, args...)
 	return n, r.fail(op, err)
 }
 

@@ -61,14 +61,14 @@ func (r queries) WebhookDeliveryByID(ctx context.Context, brandID, id string) (s
 
 func (r queries) WebhookQueue(ctx context.Context) (store.WebhookQueue, error) {
 	var q store.WebhookQueue
-	err := r.q.QueryRowContext(ctx, "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE status = 'pending'").
+	err := r.q.QueryRow(ctx, "SELECT count(*), min(created_at) FROM webhook_deliveries WHERE status = 'pending'").
 		Scan(&q.Pending, nullTimeCol{&q.OldestPending})
 	return q, r.fail("webhook queue", err)
 }
 
 func (r queries) NextWebhookDue(ctx context.Context) (*time.Time, error) {
 	var due *time.Time
-	err := r.q.QueryRowContext(ctx, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'").Scan(nullTimeCol{&due})
+	err := r.q.QueryRow(ctx, "SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'").Scan(nullTimeCol{&due})
 	return due, r.fail("next webhook due", err)
 }
 
@@ -187,7 +187,7 @@ func (t *tx) CompleteWebhookDelivery(ctx context.Context, r store.WebhookResult)
 		return err
 	}
 	var one int
-	if err := t.q.QueryRowContext(ctx, "SELECT 1 FROM webhook_deliveries WHERE id = $1", r.ID).Scan(&one); err != nil {
+	if err := t.q.QueryRow(ctx, "SELECT 1 FROM webhook_deliveries WHERE id = $1", r.ID).Scan(&one); err != nil {
 		return t.fail("complete webhook delivery", err)
 	}
 	return fmt.Errorf("complete webhook delivery: %w", store.ErrConflict)

@@ -58,6 +58,8 @@ var cases = []testCase{
 	{"NotFound", testNotFound},
 	{"AlreadyExists", testAlreadyExists},
 	{"SearchLicenses", testSearchLicenses},
+	{"ReadKey", testReadKey},
+	{"LiveActivationsPage", testLiveActivationsPage},
 	{"FailedTxLeavesNothing", testFailedTx},
 	{"AuditCommitsWithChange", testAuditCommitsWithChange},
 	{"ConcurrentSeats", testConcurrentSeats},
