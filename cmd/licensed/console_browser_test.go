@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,29 +42,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	expect(t, r, http.StatusCreated, "")
 	betaLicense := r.str("license", "id")
 
-	shots := artifactDir(t, "console")
-	ctx := browser(t)
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		path := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", path)
-	}
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	p := openBrowser(t, "console")
+	ctx, shot, run := p.ctx, p.shot, p.run
 	// waitFor polls a JavaScript condition until it holds: across the
 	// navigation a form submission starts, when evaluating may fail.
 	waitFor := func(what, cond string) {
@@ -86,14 +62,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
+	text := p.text
 	base := s.URL() + "/console"
 	licensePath := "/console/licenses/" + licenseID
 
@@ -209,25 +178,6 @@ func TestConsoleInBrowser(t *testing.T) {
 	shot("10-signed-out")
 	run("the license after signing out", chromedp.Navigate(base+"/licenses/"+licenseID))
 	waitFor("back to sign-in", `location.pathname === "/console/login"`)
-}
-
-// artifactDir is $LICENSED_TEST_ARTIFACTS/name, or name under
-// licensed-test-artifacts in the system's temporary directory, emptied of
-// an earlier run's files; it outlives the test.
-func artifactDir(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("LICENSED_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "licensed-test-artifacts")
-	}
-	dir = filepath.Join(dir, name)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(fmt.Errorf("artifacts: %w", err))
-	}
-	return dir
 }
 
 // TestConsoleSwitch: the console is on by default, with a plain cookie on

@@ -18,25 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// artifactsDir is $LICENSED_TEST_ARTIFACTS/name (default: under the
-// system's temporary directory, licensed-test-artifacts), emptied; it
-// outlives the test.
-func artifactsDir(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("LICENSED_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "licensed-test-artifacts")
-	}
-	dir = filepath.Join(dir, name)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestDocsRendersOffline opens /docs in headless Chromium that may reach
 // the server under test and nothing else: every request to another origin
 // is failed (and fails the test), so a page that still needed a CDN would
@@ -47,7 +28,7 @@ func TestDocsRendersOffline(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		requireServices(t, "the /docs browser test", []string{chromiumPath})
 	}
-	dir := artifactsDir(t, "docs")
+	dir := artifactDir(t, "docs")
 	s := serve(t, backends[0].env(t))
 	origin, err := url.Parse(s.URL())
 	if err != nil {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,49 +47,9 @@ func TestWordPressPlugin(t *testing.T) {
 	}}, jwks)
 	t.Logf("WordPress installed and serving in %v", time.Since(start).Round(time.Millisecond))
 
-	shots := screenshotDir(t)
-	ctx := browser(t)
+	p := openBrowser(t, "wordpress-e2e")
+	ctx, shot, text, run := p.ctx, p.shot, p.text, p.run
 	page := wp.url + "/wp-admin/options-general.php?page=acme-pro-license"
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		path := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", path)
-	}
-	// text reads an element's text once the page has loaded, in one
-	// evaluation inside the page: WordPress's common.js moves admin notices
-	// under the heading after load, so a node found by a query may be
-	// detached before its text is read.
-	text := func(sel string) string {
-		t.Helper()
-		quoted, _ := json.Marshal(sel)
-		expr := `(() => { if (document.readyState !== "complete") return null;
-			const n = document.querySelector(` + string(quoted) + `);
-			return n ? n.innerText : null; })()`
-		s, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(15*time.Second)))
-		if err != nil {
-			shot("failed-text")
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
-	}
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		// A step gets a minute: a hung step fails as itself, not as the
-		// browser's whole budget running out.
-		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
 
 	// fill and click act once the page has loaded, through the page's own
 	// DOM in one evaluation each: WordPress's scripts move notices and wrap
@@ -225,59 +182,4 @@ func TestWordPressPlugin(t *testing.T) {
 		t.Fatalf("activations after freeing the seat: %s", acts.raw)
 	}
 	t.Logf("WordPress end to end in %v", time.Since(start).Round(time.Millisecond))
-}
-
-// screenshotDir is $LICENSED_TEST_ARTIFACTS, or wordpress-e2e under the
-// system's temporary directory; it outlives the test.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("LICENSED_TEST_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "licensed-test-artifacts")
-	}
-	dir = filepath.Join(dir, "wordpress-e2e")
-	// Screenshots of an earlier run must not pass for this run's.
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// browser starts Debian's Chromium, headless, for the test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	// A backstop for a browser that hangs; steps have their own minute.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting %s: %v", chromiumPath, err)
-	}
-	return ctx
 }
