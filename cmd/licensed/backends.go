@@ -13,6 +13,7 @@ import (
 	"github.com/licensedhq/licensed/store/failover"
 	"github.com/licensedhq/licensed/store/local"
 	"github.com/licensedhq/licensed/store/memo"
+	"github.com/licensedhq/licensed/store/postgres"
 	"github.com/licensedhq/licensed/store/redis"
 )
 
@@ -25,13 +26,17 @@ import (
 //     the store answering what the cache cannot;
 //   - in process on the embedded SQLite default, where this process is the
 //     only writer;
-//   - no cache on PostgreSQL without Redis: replicas could not tell each
-//     other about a suspension, so every read goes to the database.
+//   - on PostgreSQL without Redis, the memo alone, with nothing shared
+//     behind it: every replica's invalidations reach every memo through
+//     LISTEN/NOTIFY (postgres.Invalidations), acknowledged before the
+//     change is answered, and a memo serves only while its listening
+//     connection is confirmed; a miss reads the database.
 func (m *Main) openCacheAndLimiter(ctx context.Context, reg prometheus.Registerer) (store.Cache, store.Limiter, error) {
 	fallback := local.NewLimiter(m.now)
 	if m.Config.RedisURL == "" {
 		if m.Config.postgres() {
-			return nil, fallback, nil
+			cache, err := m.openInvalidations(ctx, reg)
+			return cache, fallback, err
 		}
 		// This process is the only writer: its memo hears every
 		// invalidation there is.
@@ -71,6 +76,30 @@ func (m *Main) openCacheAndLimiter(ctx context.Context, reg prometheus.Registere
 	rc.Watch(mc)
 	cache := countCache(mc, reg)
 	return cache, failover.NewLimiter(rc.Limiter(), fallback, b), nil
+}
+
+// openInvalidations puts a memo over PostgreSQL's notifications: down
+// until the listener's LISTEN is confirmed.
+func (m *Main) openInvalidations(ctx context.Context, reg prometheus.Registerer) (store.Cache, error) {
+	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "licensed_invalidations_listening", Help: "1 while this replica listens for every replica's invalidations (its memo serves), 0 while it does not (every read goes to the database)."})
+	reg.MustRegister(up)
+	inv, err := m.pg.Invalidations(ctx, postgres.WithNotifyTimeout(m.Config.DBTimeout),
+		postgres.WithOnListenChange(func(ok bool, err error) {
+			if ok {
+				up.Set(1)
+				m.log.Info("listening for invalidations: the in-process cache serves")
+				return
+			}
+			up.Set(0)
+			m.log.Warn("not listening for invalidations: every read goes to the database until the listener is back", "error", errString(err))
+		}))
+	if err != nil {
+		return nil, err
+	}
+	m.invalidations = inv
+	mc := memo.New(inv, memo.Down())
+	inv.Watch(mc)
+	return countCache(mc, reg), nil
 }
 
 type redisLogger struct{ log *slog.Logger }

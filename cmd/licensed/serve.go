@@ -72,6 +72,10 @@ type Main struct {
 	metricsLn   net.Listener
 	// lock is held for the life of serve on an SQLite data dir.
 	lock *dataLock
+	// pg is the PostgreSQL store under the deadlines, when that is the
+	// store; invalidations tell the other replicas' memos without Redis.
+	pg            *postgres.Store
+	invalidations *postgres.Invalidations
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -306,6 +310,9 @@ func (m *Main) openStore(ctx context.Context) (store.Store, error) {
 	switch {
 	case m.Config.postgres():
 		st, err = postgres.Open(ctx, m.Config.DatabaseURL, postgres.WithTimeout(m.Config.DBTimeout))
+		if err == nil {
+			m.pg = st.(*postgres.Store)
+		}
 	case m.Config.DatabaseURL != "":
 		return nil, fmt.Errorf("LICENSED_DATABASE_URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite store)")
 	default:
@@ -398,6 +405,10 @@ func (m *Main) Close() error {
 	if m.redis != nil {
 		errs = append(errs, m.redis.Close())
 		m.redis = nil
+	}
+	if m.invalidations != nil {
+		errs = append(errs, m.invalidations.Close())
+		m.invalidations = nil
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/licensedhq/licensed/store"
+	"github.com/licensedhq/licensed/store/memo"
 )
 
 // Every script starts with this prelude. KEYS[1] is the epoch key, KEYS[2]
@@ -101,7 +102,7 @@ type Cache struct {
 	// last epoch bump began; nonzero means the next operation bumps.
 	lost atomic.Uint64
 
-	acks *acks // of this client's invalidations by the replicas' memos
+	acks *memo.Acks // of this client's invalidations by the replicas' memos
 
 	mu          sync.Mutex // guards reconciling and closed
 	reconciling bool
@@ -117,7 +118,7 @@ func newCache(rdb *goredis.Client, cfg config) *Cache {
 		base:          cfg.prefix + "cache:",
 		genTTL:        cfg.generationTTL,
 		reconcileEach: cfg.reconcileEach,
-		acks:          newAcks(cfg.ackWait),
+		acks:          memo.NewAcks(cfg.ackWait),
 		done:          make(chan struct{}),
 	}
 }
@@ -178,10 +179,10 @@ func (c *Cache) Invalidate(ctx context.Context, keys ...string) error {
 		return nil
 	}
 	lost := c.lost.Load()
-	id, wait := c.acks.expect()
-	defer c.acks.forget(id)
+	pending := c.acks.Expect()
+	defer pending.Done()
 	args := make([]any, 0, 4+len(keys))
-	args = append(args, bumpArg(lost), c.base, millis(c.genTTL), id)
+	args = append(args, bumpArg(lost), c.base, millis(c.genTTL), pending.ID())
 	for _, k := range keys {
 		args = append(args, k)
 	}
@@ -191,7 +192,7 @@ func (c *Cache) Invalidate(ctx context.Context, keys ...string) error {
 		return classify("cache invalidate", err)
 	}
 	c.bumped(lost)
-	wait(ctx, n)
+	pending.Wait(ctx, n)
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 // (store/memo), which serves only while this subscription vouches that it
 // hears everything. Each subscriber acknowledges an invalidation on
 // <prefix>cache:invalidations:acks once its memo dropped the keys, and the
-// invalidating client waits for every acknowledgement (acks.go).
+// invalidating client waits for every acknowledgement (memo.Acks).
 
 // Watcher is told of the invalidations of every replica.
 type Watcher interface {
@@ -38,7 +38,7 @@ const watchEvery = 200 * time.Millisecond
 // Close. Call it once per Watcher; w starts down (Reset(true) comes with
 // the first confirmed subscription).
 func (c *Client) Watch(w Watcher) {
-	c.cache.acks.watching.Store(true)
+	c.cache.acks.Watching()
 	c.watchers.Add(1)
 	go func() {
 		defer c.watchers.Done()
@@ -87,7 +87,7 @@ func (c *Client) watchOnce(w Watcher) {
 		case *goredis.Message:
 			switch {
 			case m.Channel != c.channel:
-				c.cache.acks.ack(m.Payload)
+				c.cache.acks.Ack(m.Payload, "")
 			case m.Payload == "*":
 				w.Reset(true)
 			default:
