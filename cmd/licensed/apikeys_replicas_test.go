@@ -7,12 +7,15 @@ import (
 )
 
 // TestReplicasShareKeyRevocation: two `licensed serve` processes on one
-// PostgreSQL and one Redis, each with the API key's authentication cached
+// PostgreSQL (and one Redis), each with the API key's authentication cached
 // in process. A key revoked through replica A's admin API is refused by
 // both replicas at once; a key revoked by the admin CLI (a process that
 // tells no cache) is refused by both within a second of the CLI returning.
 func TestReplicasShareKeyRevocation(t *testing.T) {
-	env := redisEnv(t)
+	eachReplicaShape(t, replicasShareKeyRevocation)
+}
+
+func replicasShareKeyRevocation(t *testing.T, env map[string]string) {
 	a, b := spawn(t, env), spawn(t, env)
 	newTenant(t, env, "rankmath", 3)
 	admin := adminKey(t, env)

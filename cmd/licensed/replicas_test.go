@@ -21,11 +21,30 @@ func redisEnv(t *testing.T) map[string]string {
 	return env
 }
 
+// replicaShapes are the shapes several replicas run in: PostgreSQL with
+// Redis (memos told through Redis pub/sub), and PostgreSQL alone (memos
+// told through LISTEN/NOTIFY). The replica tests hold on both.
+var replicaShapes = []backend{
+	{"postgres+redis", redisEnv},
+	{"postgres", backends[1].env},
+}
+
+// eachReplicaShape runs fn once per shape several replicas run in.
+func eachReplicaShape(t *testing.T, fn func(t *testing.T, env map[string]string)) {
+	for _, b := range replicaShapes {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, b.env(t))
+		})
+	}
+}
+
 // TestReplicasShareRevocation: two `licensed serve` processes on one
-// PostgreSQL and one Redis; a suspension through replica A is what replica
-// B answers next, although B had the license cached as valid.
-func TestReplicasShareRevocation(t *testing.T) {
-	env := redisEnv(t)
+// PostgreSQL (and one Redis); a suspension through replica A is what
+// replica B answers next, although B had the license cached as valid.
+func TestReplicasShareRevocation(t *testing.T) { eachReplicaShape(t, replicasShareRevocation) }
+
+func replicasShareRevocation(t *testing.T, env map[string]string) {
 	a, b := spawn(t, env), spawn(t, env)
 	rm := newTenant(t, env, "rankmath", 3)
 	r := a.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{"customer_email": "jane@example.com", "product": "rankmath-pro"})
@@ -50,8 +69,9 @@ func TestReplicasShareRevocation(t *testing.T) {
 // validations spread over two replicas at once. No seat is oversubscribed,
 // and no VALID is answered for a license whose suspension was acknowledged
 // more than a second before the validation was sent.
-func TestReplicasUnderLoad(t *testing.T) {
-	env := redisEnv(t)
+func TestReplicasUnderLoad(t *testing.T) { eachReplicaShape(t, replicasUnderLoad) }
+
+func replicasUnderLoad(t *testing.T, env map[string]string) {
 	reps := []*testServer{spawn(t, env), spawn(t, env)}
 	rm := newTenant(t, env, "rankmath", 3)
 	type lic struct {

@@ -91,7 +91,10 @@ func TestActivationTTL(t *testing.T) {
 // TTL: each is released exactly once, with exactly one event, and every
 // replica answers NOT_ACTIVATED for them afterwards.
 func TestActivationTTLSweepReplicas(t *testing.T) {
-	env := redisEnv(t)
+	eachReplicaShape(t, activationTTLSweepReplicas)
+}
+
+func activationTTLSweepReplicas(t *testing.T, env map[string]string) {
 	clk := newFrozenClock()
 	fast := func(m *Main) { m.activationSweep = 10 * time.Millisecond }
 	reps := []*testServer{serveWithClock(t, env, clk.Now, fast), serveWithClock(t, env, clk.Now, fast), serveWithClock(t, env, clk.Now, fast)}
