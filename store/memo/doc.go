@@ -4,8 +4,8 @@
 //
 // A memo is safe only while it hears of every invalidation. This replica's
 // own go through Invalidate; other replicas' are told by a watcher
-// (store/redis publishes each invalidation on a channel, and Watch feeds
-// them to Drop). When the watcher cannot vouch for hearing everything — its
+// (store/redis publishes each invalidation on a channel, store/postgres
+// notifies it through LISTEN/NOTIFY, and their Watch feeds them to Drop). When the watcher cannot vouch for hearing everything — its
 // subscription is down, or not yet confirmed — it calls Reset(false): the
 // memo forgets everything and serves nothing (every read goes to the
 // shared cache) until Reset(true) after a new subscription is confirmed.

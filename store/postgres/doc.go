@@ -7,4 +7,8 @@
 // LockLicense's row lock, idempotency claims and customer creation by
 // INSERT ... ON CONFLICT, which waits for a concurrent insert of the same
 // key to commit or roll back.
+//
+// Invalidations (notify.go, listen.go) carry the snapshot invalidations
+// of every replica through LISTEN/NOTIFY, for the in-process memo each
+// replica keeps when there is no Redis.
 package postgres
