@@ -11,7 +11,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // HKDF info strings: changing one changes every derived key, so never do.
@@ -76,6 +78,11 @@ type key struct {
 	id     [keyIDSize]byte
 	aead   cipher.AEAD
 	pepper []byte
+	// macs are HMAC-SHA256 states keyed with pepper, reused: keying one
+	// (two SHA-256 states, their pads) cost as much as hashing a license
+	// key, on every validation. A state is used by one caller at a time,
+	// between Get and Put, and reset before use.
+	macs sync.Pool
 }
 
 func newKey(master []byte) (*key, error) {
@@ -103,6 +110,7 @@ func newKey(master []byte) (*key, error) {
 		return nil, err
 	}
 	k := &key{aead: aead, pepper: pepper}
+	k.macs.New = func() any { return hmac.New(sha256.New, pepper) }
 	copy(k.id[:], id)
 	return k, nil
 }
@@ -244,14 +252,24 @@ func (r *Keyring) LookupHash(secret []byte) []byte { return r.keys[0].lookupHash
 // key's.
 func (r *Keyring) LookupHashes(secret []byte) [][]byte {
 	out := make([][]byte, len(r.keys))
+	sums := make([]byte, 0, len(r.keys)*sha256.Size)
 	for i, k := range r.keys {
-		out[i] = k.lookupHash(secret)
+		sums = k.appendLookupHash(sums, secret)
+		out[i] = sums[i*sha256.Size : (i+1)*sha256.Size : (i+1)*sha256.Size]
 	}
 	return out
 }
 
 func (k *key) lookupHash(secret []byte) []byte {
-	m := hmac.New(sha256.New, k.pepper)
+	return k.appendLookupHash(make([]byte, 0, sha256.Size), secret)
+}
+
+// appendLookupHash appends HMAC-SHA256(pepper, secret) to dst.
+func (k *key) appendLookupHash(dst, secret []byte) []byte {
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(secret)
-	return m.Sum(nil)
+	dst = m.Sum(dst)
+	k.macs.Put(m)
+	return dst
 }

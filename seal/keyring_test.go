@@ -5,13 +5,16 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -180,6 +183,70 @@ func TestLookupHash(t *testing.T) {
 	}
 	if bytes.Equal(a, s.LookupHash([]byte("LK-2"))) || bytes.Equal(a, other.LookupHash([]byte("LK-1"))) {
 		t.Fatal("lookup hash does not depend on both secret and master key")
+	}
+}
+
+// TestLookupHashReusedState: the keyed HMAC states are reused between
+// calls (and goroutines); every answer must still be HMAC-SHA256 under the
+// HKDF-derived pepper, computed here from scratch, whatever came before it
+// and whichever key of a rotation computed it.
+func TestLookupHashReusedState(t *testing.T) {
+	master, old := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{9}, 32)
+	ring, err := NewKeyring(master, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(m []byte, secret string) []byte {
+		pepper, err := hkdf.Key(sha256.New, m, nil, "licensed/v1/lookup-pepper", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mac := hmac.New(sha256.New, pepper)
+		mac.Write([]byte(secret))
+		return mac.Sum(nil)
+	}
+	// Pinned: a change of derivation would orphan every stored hash.
+	const pinned = "LK-PINNED"
+	if got := hex.EncodeToString(ring.LookupHash([]byte(pinned))); got != hex.EncodeToString(want(master, pinned)) {
+		t.Fatalf("lookup hash %s differs from HMAC-SHA256 under the pepper", got)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				// Lengths around SHA-256's block size, and an empty secret.
+				secret := strings.Repeat("k", (g*37+i)%150)
+				hs := ring.LookupHashes([]byte(secret))
+				if len(hs) != 2 || !bytes.Equal(hs[0], want(master, secret)) || !bytes.Equal(hs[1], want(old, secret)) {
+					t.Errorf("goroutine %d, secret of %d bytes: wrong lookup hashes", g, len(secret))
+					return
+				}
+				if h := ring.LookupHash([]byte(secret)); !bytes.Equal(h, hs[0]) {
+					t.Errorf("LookupHash differs from LookupHashes[0]")
+					return
+				}
+				// The answers are the caller's own: appending to one
+				// must not write into the other.
+				_ = append(hs[0], 0xff)
+				if !bytes.Equal(hs[1], want(old, secret)) {
+					t.Errorf("the hashes share their backing array")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkLookupHashes(b *testing.B) {
+	ring, err := NewKeyring(GenerateMasterKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := []byte("LK-ABCD-EFGH-IJKL-MNOP-QRST-UVWX")
+	b.ReportAllocs()
+	for b.Loop() {
+		ring.LookupHashes(key)
 	}
 }
 

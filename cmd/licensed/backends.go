@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -119,7 +120,23 @@ func errString(err error) string {
 // hit of the memo is a hit (its misses are counted by the Get after them).
 type countedCache struct {
 	store.Cache
-	lookups *prometheus.CounterVec
+	hits, misses *lazyCounter
+}
+
+// lazyCounter is one child of a counter vector, looked up the first time
+// it is counted: WithLabelValues hashes the labels and takes the vector's
+// lock, and a validation counts up to four lookups. A child still appears
+// in /metrics only once counted.
+type lazyCounter struct {
+	vec   *prometheus.CounterVec
+	label string
+	once  sync.Once
+	c     prometheus.Counter
+}
+
+func (l *lazyCounter) Inc() {
+	l.once.Do(func() { l.c = l.vec.WithLabelValues(l.label) })
+	l.c.Inc()
 }
 
 // countedMemo is a countedCache over a cache with a memo.
@@ -131,7 +148,7 @@ type countedMemo struct {
 func (c countedMemo) Recall(key string) (any, bool) {
 	v, ok := c.memo.Recall(key)
 	if ok {
-		c.lookups.WithLabelValues("hit").Inc()
+		c.hits.Inc()
 	}
 	return v, ok
 }
@@ -147,7 +164,7 @@ func countCache(c store.Cache, reg prometheus.Registerer) store.Cache {
 		Name: "licensed_cache_lookups_total", Help: "Snapshot cache lookups by result (hit, miss).",
 	}, []string{"result"})
 	reg.MustRegister(lookups)
-	cc := countedCache{Cache: c, lookups: lookups}
+	cc := countedCache{Cache: c, hits: &lazyCounter{vec: lookups, label: "hit"}, misses: &lazyCounter{vec: lookups, label: "miss"}}
 	if m, ok := c.(store.Memo); ok {
 		return countedMemo{countedCache: cc, memo: m}
 	}
@@ -157,9 +174,9 @@ func countCache(c store.Cache, reg prometheus.Registerer) store.Cache {
 func (c countedCache) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
 	v, gen, ok, err := c.Cache.Get(ctx, key)
 	if ok && err == nil {
-		c.lookups.WithLabelValues("hit").Inc()
+		c.hits.Inc()
 	} else {
-		c.lookups.WithLabelValues("miss").Inc()
+		c.misses.Inc()
 	}
 	return v, gen, ok, err
 }

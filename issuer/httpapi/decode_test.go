@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/licensedhq/licensed/issuer"
 )
@@ -28,6 +31,8 @@ func TestDecodeStrict(t *testing.T) {
 		{"nullable null", `{"name":"a","when":null}`, "", ""},
 		{"empty object", `{}`, "", ""},
 		{"whitespace around", " \n{\"name\":\"a\"}\t ", "", ""},
+		{"escaped backslash before u0000", `{"name":"a\\u0000b","metadata":{"\\u0000":"\\u0000"}}`, "", ""},
+		{"form feed before the object", "\f{}", issuer.CodeInvalidJSON, ""},
 
 		{"unknown member", `{"colour":"red"}`, issuer.CodeValidationFailed, "colour"},
 		{"mis-cased member", `{"Name":"a"}`, issuer.CodeValidationFailed, "Name"},
@@ -68,10 +73,25 @@ func TestDecodeStrict(t *testing.T) {
 		{"trailing comma", `{"name":"a",}`, issuer.CodeInvalidJSON, ""},
 		{"empty", ``, issuer.CodeInvalidJSON, ""},
 	}
+	// The server's decoder, reused from case to case as the server reuses
+	// it from request to request, must answer each body exactly as the
+	// two passes do.
+	var reused jsontext.Decoder
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var in input
+			var in, viaServer input
 			err := decodeStrict([]byte(c.body), &in)
+			err2 := decodeBody(&reused, bytes.NewBufferString(c.body), &viaServer, jsonFields)
+			if !reflect.DeepEqual(err, err2) || !reflect.DeepEqual(in, viaServer) {
+				t.Fatalf("%s: the server's decoder answers %v %+v, the two passes %v %+v", c.body, err2, viaServer, err, in)
+			}
+			// One pass accepts what the two accept (unless it holds what
+			// may be U+0000), and nothing else.
+			var once input
+			wantOnce := c.code == "" && !strings.Contains(c.body, `\u0000`)
+			if got := decodeOnePass(&reused, bytes.NewBufferString(c.body), &once, jsonFields); got != wantOnce {
+				t.Fatalf("%s: one pass accepts: %v, want %v", c.body, got, wantOnce)
+			}
 			if got := issuer.ErrorCode(err); got != c.code {
 				t.Fatalf("%s: code %q, want %q (%v)", c.body, got, c.code, err)
 			}
@@ -93,10 +113,14 @@ func TestDecodeStrict(t *testing.T) {
 }
 
 func TestDecodeStrictFills(t *testing.T) {
-	var in issuer.ProvisionInput
-	err := decodeStrict([]byte(`{"customer_email":"j@example.com","product":"p","seats":3,"expires_at":null,"metadata":{"a":"b"},"new_key":true}`), &in)
-	if err != nil {
+	const body = `{"customer_email":"j@example.com","product":"p","seats":3,"expires_at":null,"metadata":{"a":"b"},"new_key":true}`
+	var in, viaServer issuer.ProvisionInput
+	if err := decodeStrict([]byte(body), &in); err != nil {
 		t.Fatal(err)
+	}
+	var d jsontext.Decoder
+	if err := decodeBody(&d, bytes.NewBufferString(body), &viaServer, jsonFields); err != nil || !reflect.DeepEqual(in, viaServer) {
+		t.Fatalf("the server's decoder: %v %+v, want %+v", err, viaServer, in)
 	}
 	if in.CustomerEmail != "j@example.com" || in.Product != "p" || *in.Seats != 3 || in.ExpiresAt != nil ||
 		string(in.Metadata) != `{"a":"b"}` || !in.NewKey {

@@ -27,7 +27,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, _ httprouter.P
 	}
 	s.metrics.activations.WithLabelValues(result).Inc()
 	s.metrics.token(out.Token)
-	writeJSON(w, status, out)
+	s.renderJSON(w, status, out)
 	return nil
 }
 
@@ -43,9 +43,9 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request, _ httprouter.P
 	if err != nil {
 		return err
 	}
-	s.metrics.validations.WithLabelValues(out.Code).Inc()
+	s.metrics.validation(out.Code)
 	s.metrics.token(out.Token)
-	writeJSON(w, http.StatusOK, out)
+	s.renderJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/licensedhq/licensed/issuer"
 )
 
 // metrics of the HTTP layer. Labels are bounded: route patterns (never raw
@@ -22,6 +25,48 @@ type metrics struct {
 	authFailures *prometheus.CounterVec
 	storeErrors  prometheus.Counter
 	internalErrs prometheus.Counter
+	// byCode are the children of validations for the codes a validation
+	// answers with, found once each (validationCode).
+	byCode [6]lazyCounter
+}
+
+// lazyCounter is one child of a counter vector, looked up the first time
+// it is counted: WithLabelValues hashes the labels and takes the vector's
+// lock on every call, which on the validation path was a cost per request;
+// a child still appears in /metrics only once it has been counted.
+type lazyCounter struct {
+	once sync.Once
+	c    prometheus.Counter
+}
+
+func (l *lazyCounter) inc(vec *prometheus.CounterVec, labels ...string) {
+	l.once.Do(func() { l.c = vec.WithLabelValues(labels...) })
+	l.c.Inc()
+}
+
+// routeMetrics are the request metrics of one registered route and method,
+// their children looked up once (see lazyCounter).
+type routeMetrics struct {
+	m             *metrics
+	route, method string
+	once          sync.Once
+	duration      prometheus.Observer
+	counts        sync.Map // status (int) -> prometheus.Counter
+}
+
+func (m *metrics) forRoute(route, method string) *routeMetrics {
+	return &routeMetrics{m: m, route: route, method: method}
+}
+
+// observe is metrics.observe(rm.route, rm.method, status, d).
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	rm.once.Do(func() { rm.duration = rm.m.duration.WithLabelValues(rm.route, rm.method) })
+	c, ok := rm.counts.Load(status)
+	if !ok {
+		c, _ = rm.counts.LoadOrStore(status, rm.m.requests.WithLabelValues(rm.route, rm.method, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	rm.duration.Observe(d.Seconds())
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -73,6 +118,30 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// validation counts a validation by its code.
+func (m *metrics) validation(code string) {
+	i := -1
+	switch code {
+	case issuer.Valid:
+		i = 0
+	case issuer.Grace:
+		i = 1
+	case issuer.Expired:
+		i = 2
+	case issuer.Suspended:
+		i = 3
+	case issuer.Cancelled:
+		i = 4
+	case issuer.NotActivated:
+		i = 5
+	}
+	if i < 0 {
+		m.validations.WithLabelValues(code).Inc()
+		return
+	}
+	m.byCode[i].inc(m.validations, code)
 }
 
 func (m *metrics) token(t string) {

@@ -19,6 +19,9 @@ type reqInfo struct {
 	ip    string
 	route string
 	brand string
+	// rm are the metrics of the route the router matched, while route is
+	// still its pattern (a handler may name the route more precisely).
+	rm *routeMetrics
 }
 
 type infoKey struct{}
@@ -89,11 +92,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			d := time.Since(start)
-			s.metrics.observe(ri.route, r.Method, sw.status, d)
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("route", ri.route),
-				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("brand", ri.brand), slog.String("ip", ri.ip))
+			if ri.rm != nil && ri.rm.route == ri.route {
+				ri.rm.observe(sw.status, d)
+			} else {
+				s.metrics.observe(ri.route, r.Method, sw.status, d)
+			}
+			// Not even the attributes are made when the level is off.
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+					slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("route", ri.route),
+					slog.Int("status", sw.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+					slog.String("brand", ri.brand), slog.String("ip", ri.ip))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -125,6 +126,25 @@ func writeJSONType(w http.ResponseWriter, contentType string, status int, v any)
 		status, b = http.StatusInternalServerError, []byte(`{"code":"internal"}`)
 	}
 	writeBody(w, contentType, status, b)
+}
+
+// renderJSON is writeJSON into a buffer kept between requests (the
+// validation and activation answers, a kilobyte each): the same bytes,
+// without a new slice per answer. json.Encoder writes what json.Marshal
+// returns, and the newline writeBody adds.
+func (s *Server) renderJSON(w http.ResponseWriter, status int, v any) {
+	buf := s.answers.Get().(*bytes.Buffer)
+	defer s.answers.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		writeJSON(w, status, v) // its own answer to the same error
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 func writeBody(w http.ResponseWriter, contentType string, status int, b []byte) {

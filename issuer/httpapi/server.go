@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -61,7 +62,9 @@ type Server struct {
 	draining       atomic.Bool
 	router         *httprouter.Router
 	handler        http.Handler
-	fields         sync.Map // reflect.Type of an input -> its json fields (decode.go)
+	fields         sync.Map  // reflect.Type of an input -> its json fields (decode.go)
+	bodies         sync.Pool // *bodyDecoder (decode.go)
+	answers        sync.Pool // *bytes.Buffer (renderJSON)
 }
 
 // New returns a Server with every route registered.
@@ -70,6 +73,8 @@ func New(c Config) *Server {
 		svc: c.Service, keys: c.Keys, limiter: c.Limiter, limits: c.Limits, log: c.Logger,
 		registry: c.Registry, trustedProxies: c.TrustedProxies, metricsAway: c.MetricsElsewhere, version: c.Version,
 	}
+	s.bodies.New = func() any { return new(bodyDecoder) }
+	s.answers.New = func() any { return new(bytes.Buffer) }
 	s.metrics = newMetrics(c.Registry)
 	s.router = s.routes()
 	s.handler = s.observe(s.router)
@@ -143,8 +148,10 @@ func (s *Server) routes() *httprouter.Router {
 	})
 
 	h := func(method, path string, fn handlerFunc) {
+		rm := s.metrics.forRoute(path, method)
 		rt.Handle(method, path, func(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
-			info(r).route = path
+			i := info(r)
+			i.route, i.rm = path, rm
 			if err := fn(w, r, ps); err != nil {
 				s.countError(err)
 				s.writeError(w, r, err)
