@@ -149,35 +149,42 @@ func requestHash(in ProvisionInput) []byte {
 }
 
 // provision writes the license and answers the response body and the id
-// of the license key it is under.
+// of the license key it is under. A customer this transaction created has
+// no key and no license yet, so their reads are skipped: a new customer's
+// license is the product and customer batch, then the writes' batch.
 func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Origin, in ProvisionInput, sp provisionSpec, now time.Time) ([]byte, string, error) {
-	prod, err := tx.ProductBySlug(ctx, p.BrandID, in.Product)
+	custID := newID()
+	prod, cust, err := tx.ProductAndCustomer(ctx, p.BrandID, in.Product, store.Customer{ID: custID, Email: sp.email})
 	if err != nil {
 		return nil, "", notFoundAs(err, validationError("product", "brand %q has no product %q", p.BrandSlug, in.Product))
 	}
-	cust, err := tx.EnsureCustomer(ctx, store.Customer{ID: newID(), Email: sp.email})
-	if err != nil {
-		return nil, "", err
-	}
-	lk, key, err := s.licenseKeyFor(ctx, tx, p.BrandID, cust.ID, in.NewKey, now)
-	if err != nil {
-		return nil, "", err
-	}
+	var lk store.LicenseKey
+	var key string
+	newKey := cust.ID == custID || in.NewKey
 	var replaces string
-	prior, err := tx.LicenseByKeyAndProduct(ctx, p.BrandID, lk.ID, prod.ID)
-	switch {
-	case err == nil && prior.Status == store.StatusCancelled:
-		// Re-buying after a refund: the cancelled license keeps its key
-		// (and still validates CANCELLED); the new one gets a new key,
-		// which becomes the customer's latest at this brand.
-		replaces = prior.ID
-		if lk, key, err = s.licenseKeyFor(ctx, tx, p.BrandID, cust.ID, true, now); err != nil {
+	if !newKey {
+		if lk, key, newKey, err = s.latestLicenseKey(ctx, tx, p.BrandID, cust.ID); err != nil {
 			return nil, "", err
 		}
-	case err == nil:
-		return nil, "", licenseExists(prior.ID)
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, "", err
+	}
+	if !newKey {
+		prior, err := tx.LicenseByKeyAndProduct(ctx, p.BrandID, lk.ID, prod.ID)
+		switch {
+		case err == nil && prior.Status == store.StatusCancelled:
+			// Re-buying after a refund: the cancelled license keeps its key
+			// (and still validates CANCELLED); the new one gets a new key,
+			// which becomes the customer's latest at this brand.
+			replaces, newKey = prior.ID, true
+		case err == nil:
+			return nil, "", licenseExists(prior.ID)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, "", err
+		}
+	}
+	var created *store.LicenseKey
+	if newKey {
+		lk, key = s.newLicenseKey(p.BrandID, cust.ID, now)
+		created = &lk
 	}
 	l := store.License{
 		ID: newID(), LicenseKeyID: lk.ID, BrandID: p.BrandID, ProductID: prod.ID,
@@ -187,17 +194,17 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	if sp.seats != nil {
 		l.Seats = *sp.seats
 	}
-	if err := tx.CreateLicense(ctx, l); err != nil {
-		return nil, "", err
-	}
 	l.BrandSlug, l.ProductSlug, l.TokenTTL = p.BrandSlug, prod.Slug, prod.TokenTTL
 	l.CustomerEmail, l.KeyCiphertext, l.KeyHint = cust.Email, lk.Ciphertext, lk.Hint
-	ev := store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: ActionProvisioned}
 	data := map[string]any{"after": snapshot(l)}
 	if replaces != "" {
 		data["replaces_cancelled"] = replaces
 	}
-	if err := s.audit(ctx, tx, ev, o, data); err != nil {
+	ev, err := s.event(store.AuditEvent{ActorType: store.ActorAPIKey, ActorID: p.KeyID, BrandID: p.BrandID, LicenseID: l.ID, Action: ActionProvisioned}, o, data)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := tx.CreateLicenseWithEvent(ctx, created, l, ev); err != nil {
 		return nil, "", err
 	}
 	view, err := s.brandView(l, now, true)
@@ -208,26 +215,29 @@ func (s *Service) provision(ctx context.Context, tx store.Tx, p Principal, o Ori
 	return body, lk.ID, err
 }
 
-// licenseKeyFor reuses the customer's newest key at this brand, or makes a
-// new one when there is none or fresh is asked for.
-func (s *Service) licenseKeyFor(ctx context.Context, tx store.Tx, brandID, customerID string, fresh bool, now time.Time) (store.LicenseKey, string, error) {
-	if !fresh {
-		lk, err := tx.LatestLicenseKey(ctx, brandID, customerID)
-		if err == nil {
-			key, err := s.openLicenseKey(lk.ID, lk.Ciphertext)
-			return lk, key, err
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return store.LicenseKey{}, "", err
-		}
+// latestLicenseKey is the customer's newest key at this brand, opened;
+// none (fresh true) when the customer has no key there yet.
+func (s *Service) latestLicenseKey(ctx context.Context, tx store.Tx, brandID, customerID string) (lk store.LicenseKey, key string, fresh bool, err error) {
+	lk, err = tx.LatestLicenseKey(ctx, brandID, customerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.LicenseKey{}, "", true, nil
 	}
+	if err != nil {
+		return store.LicenseKey{}, "", false, err
+	}
+	key, err = s.openLicenseKey(lk.ID, lk.Ciphertext)
+	return lk, key, false, err
+}
+
+// newLicenseKey makes a key and its row, sealed; the caller writes it.
+func (s *Service) newLicenseKey(brandID, customerID string, now time.Time) (store.LicenseKey, string) {
 	key := newLicenseKey()
 	lk := store.LicenseKey{
 		ID: newID(), BrandID: brandID, CustomerID: customerID,
 		Hash: s.secrets.LookupHash([]byte(key)), Hint: keyHint(key), CreatedAt: now,
 	}
 	lk.Ciphertext = s.secrets.Seal([]byte(key), seal.LicenseKeyAAD(lk.ID))
-	return lk, key, tx.CreateLicenseKey(ctx, lk)
+	return lk, key
 }
 
 func (s *Service) licenseExistsAfterRace(ctx context.Context, p Principal, in ProvisionInput, sp provisionSpec) error {

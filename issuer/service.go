@@ -134,12 +134,21 @@ func (s *Service) openLicenseKey(licenseKeyID string, ciphertext []byte) (string
 
 // audit appends one event to the transaction.
 func (s *Service) audit(ctx context.Context, tx store.Tx, e store.AuditEvent, o Origin, data any) error {
-	b, err := json.Marshal(data)
+	e, err := s.event(e, o, data)
 	if err != nil {
 		return err
 	}
-	e.ID, e.At, e.RequestID, e.IP, e.Data = newID(), s.now().UTC(), o.RequestID, o.IP, b
 	return tx.AppendAuditEvent(ctx, e)
+}
+
+// event completes e with its id, time, origin and data.
+func (s *Service) event(e store.AuditEvent, o Origin, data any) (store.AuditEvent, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return store.AuditEvent{}, err
+	}
+	e.ID, e.At, e.RequestID, e.IP, e.Data = newID(), s.now().UTC(), o.RequestID, o.IP, b
+	return e, nil
 }
 
 // Audit actions.

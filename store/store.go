@@ -164,8 +164,19 @@ type Tx interface {
 	// c.ID when there is none, and holds its row lock until the transaction
 	// ends, so that concurrent provisionings for one customer take turns
 	// (and agree on one license key per brand).
+	// The customer it returns has c.ID exactly when this call created it.
 	EnsureCustomer(ctx context.Context, c Customer) (Customer, error)
+	// ProductAndCustomer is ProductBySlug and EnsureCustomer together, in
+	// one round trip where the database batches: provisioning's first
+	// reads. ErrNotFound (wrapped in "product by slug") when the brand has
+	// no such product.
+	ProductAndCustomer(ctx context.Context, brandID, productSlug string, c Customer) (Product, Customer, error)
 	CreateLicenseKey(ctx context.Context, k LicenseKey) error
+	// CreateLicenseWithEvent is CreateLicenseKey(*key) when key is not nil,
+	// CreateLicense(l) and AppendAuditEvent(e), in one round trip where the
+	// database batches (and one more when an endpoint of the brand wants
+	// the event): provisioning's writes, with the same errors as those.
+	CreateLicenseWithEvent(ctx context.Context, key *LicenseKey, l License, e AuditEvent) error
 
 	// CreateLicense inserts l with version l.Version (1 when zero); the
 	// joined read-only fields are ignored. ErrAlreadyExists when the key

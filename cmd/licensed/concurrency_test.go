@@ -136,3 +136,49 @@ func TestSeatsAcrossProcesses(t *testing.T) {
 		t.Fatalf("%d seats taken across processes, want 7", created)
 	}
 }
+
+// TestConcurrentNewCustomer: ten concurrent provisionings of one new
+// customer's license (no Idempotency-Key) create one license; the others
+// wait on the customer's row and answer license_exists naming it. Then
+// the same customer's license of a second product, also raced, is one
+// license under the same key: one key per customer and brand.
+func TestConcurrentNewCustomer(t *testing.T) {
+	eachBackend(t, func(t *testing.T, env map[string]string) {
+		s := serve(t, env)
+		rm := newTenant(t, env, "rankmath", 1)
+		mustCLI(t, env, "products", "create", "--brand", "rankmath", "--slug", "rankmath-basic", "--name", "Basic", "--seats", "1")
+		race := func(product string) response {
+			t.Helper()
+			rs := make([]response, 10)
+			var wg sync.WaitGroup
+			for i := range rs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rs[i] = s.call(t, "POST", "/v1/licenses", rm.writeKey, map[string]any{"customer_email": "new@example.com", "product": product})
+				}()
+			}
+			wg.Wait()
+			var created []response
+			for _, r := range rs {
+				if r.status == http.StatusCreated {
+					created = append(created, r)
+				}
+			}
+			if len(created) != 1 {
+				t.Fatalf("%s: %d licenses created of 10 concurrent requests", product, len(created))
+			}
+			for _, r := range rs {
+				if r.status != http.StatusCreated && (r.status != http.StatusConflict || r.str("code") != "license_exists" ||
+					r.str("license_id") != created[0].str("license", "id")) {
+					t.Fatalf("%s: unexpected answer %d %s", product, r.status, r.raw)
+				}
+			}
+			return created[0]
+		}
+		pro, basic := race("rankmath-pro"), race("rankmath-basic")
+		if pro.str("license_key") == "" || pro.str("license_key") != basic.str("license_key") {
+			t.Fatalf("the customer's two licenses have keys %q and %q, want one", pro.str("license_key"), basic.str("license_key"))
+		}
+	})
+}

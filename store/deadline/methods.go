@@ -163,6 +163,20 @@ func (t *boundTx) CreateLicenseKey(ctx context.Context, k store.LicenseKey) erro
 	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.CreateLicenseKey(ctx, k) })
 }
 
+func (t *boundTx) ProductAndCustomer(ctx context.Context, brandID, productSlug string, c store.Customer) (store.Product, store.Customer, error) {
+	var cust store.Customer
+	prod, err := call(ctx, t.queries, func(ctx context.Context) (store.Product, error) {
+		p, cu, err := t.tx.ProductAndCustomer(ctx, brandID, productSlug, c)
+		cust = cu
+		return p, err
+	})
+	return prod, cust, err
+}
+
+func (t *boundTx) CreateLicenseWithEvent(ctx context.Context, key *store.LicenseKey, l store.License, e store.AuditEvent) error {
+	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.CreateLicenseWithEvent(ctx, key, l, e) })
+}
+
 func (t *boundTx) CreateLicense(ctx context.Context, l store.License) error {
 	return do(ctx, t.queries, func(ctx context.Context) error { return t.tx.CreateLicense(ctx, l) })
 }

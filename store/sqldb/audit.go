@@ -32,12 +32,17 @@ func (r queries) AuditEvents(ctx context.Context, brandID string, f store.AuditF
 }
 
 func (t *tx) AppendAuditEvent(ctx context.Context, e store.AuditEvent) error {
-	if err := t.insert(ctx, "append audit event", "INSERT INTO audit_events ("+auditCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		e.ID, ts(e.At), e.ActorType, e.ActorID, orNull(e.BrandID), orNull(e.LicenseID),
-		e.Action, e.RequestID, e.IP, jsonOr(e.Data, "{}")); err != nil {
+	q := auditInsert(e)
+	if err := t.insert(ctx, "append audit event", q.SQL, q.Args...); err != nil {
 		return err
 	}
 	return t.enqueueWebhooks(ctx, e)
+}
+
+func auditInsert(e store.AuditEvent) Query {
+	return Query{"INSERT INTO audit_events (" + auditCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		[]any{e.ID, ts(e.At), e.ActorType, e.ActorID, orNull(e.BrandID), orNull(e.LicenseID),
+			e.Action, e.RequestID, e.IP, jsonOr(e.Data, "{}")}}
 }
 
 const idempotencyCols = "brand_id, key, request_hash, status, body, created_at"

@@ -21,20 +21,30 @@ func customerFields(c *store.Customer) []any { return []any{&c.ID, &c.Email} }
 // the customer); on SQLite transactions do not overlap at all.
 func (t *tx) EnsureCustomer(ctx context.Context, c store.Customer) (store.Customer, error) {
 	var got []store.Customer
-	err := t.each(ctx, []Query{
-		{"INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", []any{c.ID, c.Email}},
-		{"SELECT id, email FROM customers WHERE email = $1 " + t.d.ForUpdate, []any{c.Email}},
-	}, func(i int, rows Rows) (err error) {
+	err := t.each(ctx, t.ensureCustomer(c), func(i int, rows Rows) (err error) {
 		if i == 1 {
 			got, err = collect(rows, customerFields)
 		}
 		return err
 	})
-	if err == nil && len(got) == 0 {
-		err = store.ErrNotFound
-	}
 	if err != nil {
 		return store.Customer{}, t.fail("ensure customer", err)
+	}
+	return oneCustomer(got)
+}
+
+// ensureCustomer is EnsureCustomer's two statements.
+func (t *tx) ensureCustomer(c store.Customer) []Query {
+	return []Query{
+		{"INSERT INTO customers (id, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING", []any{c.ID, c.Email}},
+		{"SELECT id, email FROM customers WHERE email = $1 " + t.d.ForUpdate, []any{c.Email}},
+	}
+}
+
+// oneCustomer is the row of ensureCustomer's locking read.
+func oneCustomer(got []store.Customer) (store.Customer, error) {
+	if len(got) == 0 {
+		return store.Customer{}, fmt.Errorf("ensure customer: %w", store.ErrNotFound)
 	}
 	return got[0], nil
 }
@@ -57,8 +67,13 @@ func (r queries) LatestLicenseKey(ctx context.Context, brandID, customerID strin
 }
 
 func (t *tx) CreateLicenseKey(ctx context.Context, k store.LicenseKey) error {
-	return t.insert(ctx, "create license key", "INSERT INTO license_keys ("+licenseKeyCols+") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		k.ID, k.BrandID, k.CustomerID, k.Hash, k.Ciphertext, k.Hint, ts(k.CreatedAt))
+	q := licenseKeyInsert(k)
+	return t.insert(ctx, "create license key", q.SQL, q.Args...)
+}
+
+func licenseKeyInsert(k store.LicenseKey) Query {
+	return Query{"INSERT INTO license_keys (" + licenseKeyCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		[]any{k.ID, k.BrandID, k.CustomerID, k.Hash, k.Ciphertext, k.Hint, ts(k.CreatedAt)}}
 }
 
 // licenseSelect reads a license with what its readers need from the rows
@@ -176,12 +191,16 @@ func (r queries) StaleActivationLicenses(ctx context.Context, productID string, 
 }
 
 func (t *tx) CreateLicense(ctx context.Context, l store.License) error {
-	version := max(l.Version, 1)
-	return t.insert(ctx, "create license", `INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats,
+	q := licenseInsert(l)
+	return t.insert(ctx, "create license", q.SQL, q.Args...)
+}
+
+func licenseInsert(l store.License) Query {
+	return Query{`INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats,
 		expires_at, entitlements, metadata, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		l.ID, l.LicenseKeyID, l.BrandID, l.ProductID, string(l.Status), l.Seats,
-		tsOrNull(l.ExpiresAt), jsonList(l.Entitlements), jsonOr(l.Metadata, "{}"), version, ts(l.CreatedAt), ts(l.UpdatedAt))
+		[]any{l.ID, l.LicenseKeyID, l.BrandID, l.ProductID, string(l.Status), l.Seats,
+			tsOrNull(l.ExpiresAt), jsonList(l.Entitlements), jsonOr(l.Metadata, "{}"), max(l.Version, 1), ts(l.CreatedAt), ts(l.UpdatedAt)}}
 }
 
 // LockLicense takes the row lock first and reads afterwards, in a second

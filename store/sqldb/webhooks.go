@@ -75,10 +75,7 @@ func (r queries) NextWebhookDue(ctx context.Context) (*time.Time, error) {
 // enqueueWebhooks is the outbox: one pending delivery of e, due at once,
 // per endpoint of its brand that wants it, in e's transaction.
 func (t *tx) enqueueWebhooks(ctx context.Context, e store.AuditEvent) error {
-	brandID := e.BrandID
-	if brandID == "" {
-		brandID = e.AboutBrandID
-	}
+	brandID := eventBrand(e)
 	if brandID == "" {
 		return nil
 	}
@@ -86,11 +83,25 @@ func (t *tx) enqueueWebhooks(ctx context.Context, e store.AuditEvent) error {
 	if err != nil {
 		return err
 	}
+	return t.enqueueTo(ctx, e, eps)
+}
+
+// eventBrand is the brand whose endpoints hear of e: its own, or the one
+// it is about; none for an event of no brand.
+func eventBrand(e store.AuditEvent) string {
+	if e.BrandID != "" {
+		return e.BrandID
+	}
+	return e.AboutBrandID
+}
+
+// enqueueTo queues e to each endpoint of eps that wants it.
+func (t *tx) enqueueTo(ctx context.Context, e store.AuditEvent, eps []store.WebhookEndpoint) error {
 	for _, ep := range eps {
 		if !ep.Wants(e.Action) {
 			continue
 		}
-		if err := t.insertDelivery(ctx, brandID, ep.ID, e.ID, e.At); err != nil {
+		if err := t.insertDelivery(ctx, eventBrand(e), ep.ID, e.ID, e.At); err != nil {
 			return err
 		}
 	}

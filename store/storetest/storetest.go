@@ -65,6 +65,8 @@ var cases = []testCase{
 	{"ConcurrentSeats", testConcurrentSeats},
 	{"ConcurrentIdempotency", testConcurrentIdempotency},
 	{"ConcurrentEnsureCustomer", testConcurrentEnsureCustomer},
+	{"ProductAndCustomer", testProductAndCustomer},
+	{"CreateLicenseWithEvent", testCreateLicenseWithEvent},
 	{"TimesAtMicroseconds", testTimes},
 	{"PingAndMigrate", testPingAndMigrate},
 	{"Tenancy", testTenancy},

@@ -3,11 +3,13 @@
 # provisioning (provision.sql) and of activating a new instance
 # (activate.sql) against a fresh database, and the same operations run
 # through `licensed serve` on that database (licensed-scale drive, same
-# connections, same duration), one after the other in one run. Prints each
-# req/s and the ratio service ÷ pgbench.
+# connections), in alternating slices of SLICE seconds, DURATION seconds
+# of each per round: on a shared machine both then see the same load.
+# Prints each round's tps, req/s and ratio service ÷ pgbench, then each
+# operation's median ratio and the load average.
 #
 #   docs/load/pgbench/run.sh                      # from the repository root
-#   PG=postgres://root@127.0.0.1:5432 DB=licensed_pgbench CONNS=8 DURATION=15 ROUNDS=2 docs/load/pgbench/run.sh
+#   PG=postgres://root@127.0.0.1:5432 DB=licensed_pgbench CONNS=8 DURATION=15 SLICE=5 ROUNDS=2 docs/load/pgbench/run.sh
 #
 # It drops and recreates database $DB. Rate limits are off; no Redis.
 set -euo pipefail
@@ -16,6 +18,7 @@ PG=${PG:-postgres://root@127.0.0.1:5432}
 DB=${DB:-licensed_pgbench}
 CONNS=${CONNS:-8}
 DURATION=${DURATION:-15}
+SLICE=${SLICE:-5}
 ROUNDS=${ROUNDS:-2}
 KEYS=${KEYS:-1000}
 PORT=${PORT:-18090}
@@ -36,9 +39,9 @@ export LICENSED_DATABASE_URL="$PG/$DB" LICENSED_MASTER_KEY="$(openssl rand -base
 apikey=$("$tmp/licensed" api-keys create --brand bench --name bench --scopes licenses:read,licenses:write | jq -r .key)
 brand_id=$(psql -Atq "$PG/$DB" -c "SELECT id FROM brands WHERE slug = 'bench'")
 product_id=$(psql -Atq "$PG/$DB" -c "SELECT id FROM products WHERE slug = 'pro' AND brand_id = '$brand_id'")
-pgbench_tps() { # script, extra -D...
-  local f=$1; shift
-  pgbench -n -M prepared -c "$CONNS" -j 2 -T "$DURATION" "$@" -f "$here/$f" "$PG/$DB" 2>&1 |
+pgbench_tps() { # seconds, script, extra -D...
+  local t=$1 f=$2; shift 2
+  pgbench -n -M prepared -c "$CONNS" -j 2 -T "$t" "$@" -f "$here/$f" "$PG/$DB" 2>&1 |
     awk '/^tps = / { print $3 }'
 }
 
@@ -61,21 +64,32 @@ INSERT INTO licenses (id, license_key_id, brand_id, product_id, status, seats, c
 ANALYZE;
 SQL
 
-drive_rps() { # op
+drive_rps() { # op, seconds
   "$tmp/licensed-scale" drive -url "http://127.0.0.1:$PORT" -api-key "$apikey" -brand bench -product pro \
-    -op "$1" -conns "$CONNS" -duration "${DURATION}s" | awk '{ print $(NF-1) }'
+    -op "$1" -conns "$CONNS" -duration "${2}s" | awk '{ print $(NF-1) }'
 }
+mean() { awk '{ s += $1 } END { printf "%.1f", s / NR }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "connections $CONNS, ${DURATION}s each, $ROUNDS rounds, alternated"
+echo "connections $CONNS, ${DURATION}s of each per round in ${SLICE}s slices alternated, $ROUNDS rounds"
 printf '%-10s %5s %12s %12s %7s\n' operation round pgbench_tps service_rps ratio
 for op in provision activate; do
+  : >"$tmp/ratios"
   for r in $(seq 1 "$ROUNDS"); do
-    if [ "$op" = provision ]; then
-      base=$(pgbench_tps provision.sql -D brand_id="$brand_id" -D product=pro -D product_id="$product_id")
-    else
-      base=$(pgbench_tps activate.sql -D keys="$KEYS")
-    fi
-    svc=$(drive_rps "$op")
-    printf '%-10s %5s %12s %12s %7.2f\n' "$op" "$r" "$base" "$svc" "$(echo "$svc / $base" | bc -l)"
+    : >"$tmp/base"; : >"$tmp/svc"
+    for _ in $(seq 1 $(( (DURATION + SLICE - 1) / SLICE ))); do
+      if [ "$op" = provision ]; then
+        pgbench_tps "$SLICE" provision.sql -D brand_id="$brand_id" -D product=pro -D product_id="$product_id" >>"$tmp/base"
+      else
+        pgbench_tps "$SLICE" activate.sql -D keys="$KEYS" >>"$tmp/base"
+      fi
+      drive_rps "$op" "$SLICE" >>"$tmp/svc"
+    done
+    base=$(mean <"$tmp/base") svc=$(mean <"$tmp/svc")
+    ratio=$(echo "$svc / $base" | bc -l)
+    echo "$ratio" >>"$tmp/ratios"
+    printf '%-10s %5s %12s %12s %7.2f\n' "$op" "$r" "$base" "$svc" "$ratio"
   done
+  printf '%-10s median ratio %.2f\n' "$op" "$(median <"$tmp/ratios")"
 done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
