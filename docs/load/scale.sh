@@ -14,6 +14,7 @@
 #   docs/load/scale.sh                 # everything: start, seed, compare, stop
 #   KEEP=1 docs/load/scale.sh          # keep the cluster and its databases
 #   docs/load/scale.sh compare         # measure again on a kept cluster
+#   CONTROL=1 docs/load/scale.sh ...   # first the small database against itself
 #   docs/load/scale.sh stop            # remove a kept cluster
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -65,6 +66,10 @@ seed() {
 compare() {
   [ -x "$BIN" ] || go build -o "$BIN" ./cmd/licensed-scale
   echo "shared_buffers $(psql_ postgres -Atc 'SHOW shared_buffers'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ "${CONTROL:-0}" = 1 ]; then
+    echo "control: the small database against itself (the noise floor of a ratio)"
+    "$BIN" compare -small "$URL/scale_small" -large "$URL/scale_small" -conns "$CONNS" -rounds "$ROUNDS" -samples "$SAMPLES"
+  fi
   "$BIN" compare -small "$URL/scale_small" -large "$URL/scale_large" -conns "$CONNS" -rounds "$ROUNDS" -samples "$SAMPLES"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
