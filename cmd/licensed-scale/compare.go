@@ -9,17 +9,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/licensedhq/licensed/store"
 	"github.com/licensedhq/licensed/store/postgres"
 )
 
-// hotRelations are what a validation read touches (docs/SCALING.md): the
-// tables first and their indexes last, so that when shared_buffers cannot
+// hotRelations are what a validation read touches (EXPLAIN of ReadKey's
+// three statements at 10 million licenses; docs/SCALING.md): the tables
+// first and their indexes last, so that when shared_buffers cannot
 // hold them all, what pg_prewarm loaded last — the indexes — is what
 // stays.
 var hotRelations = []string{
 	"license_keys", "licenses", "customers", "activations", "brands", "products",
-	"license_keys_key_hash_key", "licenses_license_key_id_product_id_key", "customers_pkey", "activations_live",
+	"license_keys_key_hash_key", "licenses_license_key_id_product_id_key", "customers_pkey",
+	"activations_live_by_id", // the live seats of a license: both the seat counts and the instance's seat use it
+	"activations_live",       // the instance's seat, when the planner picks it instead
 	"brands_pkey", "products_pkey",
 }
 
@@ -58,7 +63,7 @@ func compare(ctx context.Context, args []string) error {
 	}
 	for _, db := range dbs {
 		if *warm {
-			if err := db.prewarm(ctx); err != nil {
+			if err := db.prewarm(ctx, *conns); err != nil {
 				return err
 			}
 		}
@@ -130,23 +135,44 @@ func openSeeded(ctx context.Context, url string) (*seededDB, error) {
 }
 
 // prewarm loads the hot relations into shared_buffers and notes their
-// sizes.
-func (db *seededDB) prewarm(ctx context.Context) error {
+// sizes. It does so on conns connections held at once — the ones the
+// readers then take from the pool — because a PostgreSQL backend maps each
+// page of shared memory into its own address space on its first touch:
+// every reader's connection has then touched every hot page before the
+// measurement, as a long-lived pool's connections have in service.
+func (db *seededDB) prewarm(ctx context.Context, conns int) error {
 	pool := db.st.(*postgres.Store).Pool()
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_prewarm"); err != nil {
 		return fmt.Errorf("%s: pg_prewarm (or pass -prewarm=false): %w", db.name, err)
 	}
-	var total, indexes int64
-	for _, rel := range hotRelations {
-		var size int64
-		var isIndex bool
-		if err := pool.QueryRow(ctx, "SELECT pg_relation_size($1::regclass), relkind = 'i', pg_prewarm($1::regclass) FROM pg_class WHERE oid = $1::regclass",
-			rel).Scan(&size, &isIndex, new(int64)); err != nil {
-			return fmt.Errorf("%s: prewarm %s: %w", db.name, rel, err)
+	held := make([]*pgxpool.Conn, 0, conns)
+	defer func() {
+		for _, c := range held {
+			c.Release()
 		}
-		total += size
-		if isIndex {
-			indexes += size
+	}()
+	for range conns {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		held = append(held, c)
+	}
+	var total, indexes int64
+	for i, c := range held {
+		for _, rel := range hotRelations {
+			var size int64
+			var isIndex bool
+			if err := c.QueryRow(ctx, "SELECT pg_relation_size($1::regclass), relkind = 'i', pg_prewarm($1::regclass) FROM pg_class WHERE oid = $1::regclass",
+				rel).Scan(&size, &isIndex, new(int64)); err != nil {
+				return fmt.Errorf("%s: prewarm %s: %w", db.name, rel, err)
+			}
+			if i == 0 {
+				total += size
+				if isIndex {
+					indexes += size
+				}
+			}
 		}
 	}
 	db.sizes = fmt.Sprintf("%d MB (indexes %d MB)", total>>20, indexes>>20)

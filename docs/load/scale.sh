@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validation at a small and a large size, on a private PostgreSQL cluster
 # of its own (so the shared server's settings stay untouched): initdb into
-# $DIR, shared_buffers sized to hold the hot indexes of the large size,
+# $DIR, shared_buffers sized to hold what a validation reads at the large
+# size (tables and indexes),
 # two databases seeded by COPY (licensed-scale seed: $SMALL and $LARGE
 # licenses, one in ten with a live seat), VACUUM ANALYZE on both, then
 # licensed-scale compare: both warmed (pg_prewarm), ReadKey on keys drawn
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DIR=${DIR:-/var/tmp/licensed-scale-pg}
 PGPORT=${PGPORT:-5499}
-SHARED_BUFFERS=${SHARED_BUFFERS:-4GB}
+SHARED_BUFFERS=${SHARED_BUFFERS:-8GB} # the hot set at 10 million licenses is 5.3 GB (docs/SCALING.md)
 SMALL=${SMALL:-10000}
 LARGE=${LARGE:-10000000}
 ACT_EVERY=${ACT_EVERY:-10}
