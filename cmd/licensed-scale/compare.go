@@ -142,8 +142,14 @@ func openSeeded(ctx context.Context, url string) (*seededDB, error) {
 // measurement, as a long-lived pool's connections have in service.
 func (db *seededDB) prewarm(ctx context.Context, conns int) error {
 	pool := db.st.(*postgres.Store).Pool()
+	// The extension may live in a schema off the search_path (created by
+	// another schema's run): call it by its schema's name.
+	var fn string
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_prewarm"); err != nil {
 		return fmt.Errorf("%s: pg_prewarm (or pass -prewarm=false): %w", db.name, err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT quote_ident(n.nspname) || '.pg_prewarm' FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_prewarm'").Scan(&fn); err != nil {
+		return fmt.Errorf("%s: pg_prewarm's schema: %w", db.name, err)
 	}
 	held := make([]*pgxpool.Conn, 0, conns)
 	defer func() {
@@ -163,7 +169,7 @@ func (db *seededDB) prewarm(ctx context.Context, conns int) error {
 		for _, rel := range hotRelations {
 			var size int64
 			var isIndex bool
-			if err := c.QueryRow(ctx, "SELECT pg_relation_size($1::regclass), relkind = 'i', pg_prewarm($1::regclass) FROM pg_class WHERE oid = $1::regclass",
+			if err := c.QueryRow(ctx, "SELECT pg_relation_size($1::regclass), relkind = 'i', "+fn+"($1::regclass) FROM pg_class WHERE oid = $1::regclass",
 				rel).Scan(&size, &isIndex, new(int64)); err != nil {
 				return fmt.Errorf("%s: prewarm %s: %w", db.name, rel, err)
 			}
