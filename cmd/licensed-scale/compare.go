@@ -120,7 +120,7 @@ func openSeeded(ctx context.Context, url string) (*seededDB, error) {
 	pool := st.(*postgres.Store).Pool()
 	db := &seededDB{st: st, set: &keySet{name: seededBrand + "/" + seedSet}}
 	var acts int
-	err = pool.QueryRow(ctx, `SELECT current_database(),
+	err = pool.QueryRow(ctx, `SELECT current_database() || CASE current_schema() WHEN 'public' THEN '' ELSE '.' || current_schema() END,
 		(SELECT count(*) FROM license_keys k JOIN brands b ON b.id = k.brand_id WHERE b.slug = $1),
 		(SELECT count(*) FROM activations WHERE deactivated_at IS NULL)`, seededBrand).Scan(&db.name, &db.set.n, &acts)
 	if err == nil && (db.set.n == 0 || acts == 0) {
