@@ -16,14 +16,16 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "drive" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		defer stop()
-		if err := drive(ctx, os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "licensed-scale drive:", err)
-			os.Exit(1)
+	if len(os.Args) > 1 {
+		if sub, ok := map[string]func(context.Context, []string) error{"drive": drive, "seed": seedCmd, "compare": compare}[os.Args[1]]; ok {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			if err := sub(ctx, os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "licensed-scale %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
 		}
-		return
 	}
 	var c config
 	flag.StringVar(&c.url, "postgres", os.Getenv("LICENSED_POSTGRES_URL"), "PostgreSQL URL of a database of its own (default $LICENSED_POSTGRES_URL)")
@@ -66,7 +68,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	pg := st.(*postgres.Store)
-	sd, err := newSeeder(ctx, pg, c.noTriggers)
+	sd, err := newSeeder(ctx, pg, c.noTriggers, "")
 	if err != nil {
 		return err
 	}
@@ -164,17 +166,8 @@ func measure(ctx context.Context, st store.Store, set *keySet, c config, samples
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), uint64(time.Now().UnixNano())))
 			for i := g * per; i < (g+1)*per; i++ {
-				n := rng.IntN(set.n)
-				instance := ""
-				if set.seated(n) {
-					instance = instanceOf(set.name, n)
-				}
-				start := time.Now()
-				read, err := st.ReadKey(ctx, keyHash(set.name, n), instance)
-				lat[i] = time.Since(start)
-				if err == nil && instance != "" && len(read.Activations) != 1 {
-					err = fmt.Errorf("key %d of %s: %d live activations, want 1", n, set.name, len(read.Activations))
-				}
+				var err error
+				lat[i], err = readOne(ctx, st, set, rng)
 				if err != nil {
 					errs <- err
 					return

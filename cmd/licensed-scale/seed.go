@@ -46,10 +46,16 @@ func keyHash(set string, n int) []byte {
 
 func instanceOf(set string, n int) string { return "https://site-" + strconv.Itoa(n) + ".example" }
 
-func newSeeder(ctx context.Context, st *postgres.Store, noTriggers bool) (*seeder, error) {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	sd := &seeder{run: "scale-" + hex.EncodeToString(b[:]), brandID: uuid.Must(uuid.NewV7()), productID: uuid.Must(uuid.NewV7())}
+// newSeeder creates the brand and product the seeded licenses belong to.
+// run is the brand's slug, from which every key hash derives; empty means
+// a random one (a second run in the same database adds, never collides).
+func newSeeder(ctx context.Context, st *postgres.Store, noTriggers bool, run string) (*seeder, error) {
+	if run == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		run = "scale-" + hex.EncodeToString(b[:])
+	}
+	sd := &seeder{run: run, brandID: uuid.Must(uuid.NewV7()), productID: uuid.Must(uuid.NewV7())}
 	now := time.Now().UTC()
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateBrand(ctx, store.Brand{ID: sd.brandID.String(), Slug: sd.run, Name: "Scale " + sd.run, CreatedAt: now}); err != nil {
@@ -78,14 +84,15 @@ func (sd *seeder) close() {
 	sd.conn.Release()
 }
 
-// seed writes n licenses, each under a key of its own and a customer of
-// its own, and a live activation on the first acts of them; then ANALYZE,
-// so that the plans measured next are the ones a grown database gets.
+// newSet starts an empty set of keys of this seeder's brand.
 func (sd *seeder) newSet(name string, every int) *keySet {
 	return &keySet{name: sd.run + "/" + name, every: max(every, 1)}
 }
 
-// grow adds licenses to set up to n.
+// grow adds licenses to set up to n, each under a key of its own and a
+// customer of its own, and a live activation on every set.every-th; then
+// ANALYZE, so that the plans measured next are the ones a grown database
+// gets.
 func (sd *seeder) grow(ctx context.Context, set *keySet, n int) error {
 	start := time.Now()
 	name := set.name
